@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { defineRoom, defineServer, LocalPresence, matchMaker, type Presence, type Server } from '@colyseus/core';
+import { WebSocketTransport } from '@colyseus/ws-transport';
+import type { PGlite } from '@electric-sql/pglite';
+import { PersonalRoom } from '../rooms/PersonalRoom';
+import { resolveJwtSecret } from './auth/tokens';
+import type { Config } from './config';
+import { mountHttp } from './http';
+import type { Logger } from './logger';
+import { openDatabase, type Database } from './persistence/database';
+import { bindRoom } from './realtime/roomKit';
+import { buildServices, type Services } from './services';
+
+/** A built, not yet listening, Quest Arena server and the way to stop it cleanly. */
+export interface Arena {
+  server: Server;
+  services: Services;
+  database: Database;
+  /** Stops taking joins, lets rooms store what they owe, closes presence and the database. */
+  shutdown(): Promise<void>;
+}
+
+export interface ArenaOptions {
+  /** A shared embedded database (tests); otherwise opened from config. */
+  pglite?: PGlite;
+  /** The clock services read (tests). */
+  now?: () => Date;
+}
+
+async function createPresence(config: Config): Promise<{ presence: Presence; driver?: matchMaker.MatchMakerDriver }> {
+  if (!config.redisUrl) return { presence: new LocalPresence() };
+  const { RedisPresence } = await import('@colyseus/redis-presence');
+  const { RedisDriver } = await import('@colyseus/redis-driver');
+  return { presence: new RedisPresence(config.redisUrl), driver: new RedisDriver(config.redisUrl) };
+}
+
+/**
+ * The wiring: opens (and migrates) the database before anything can listen, builds presence and the
+ * services, registers every room with its services bound, and mounts the HTTP routes.
+ */
+export async function createArena(config: Config, logger: Logger, options: ArenaOptions = {}): Promise<Arena> {
+  const database = await openDatabase(config, logger, { pglite: options.pglite });
+  try {
+    const { presence, driver } = await createPresence(config);
+    const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir);
+    const services = buildServices({ config, logger, db: database.dataSource, presence, jwtSecret, now: options.now });
+    services.metrics.trackRooms({
+      connections: () => matchMaker.stats.local.ccu,
+      roomsByType: async () => {
+        const counts: Record<string, number> = {};
+        for (const r of await matchMaker.query({ processId: matchMaker.processId })) counts[r.name] = (counts[r.name] ?? 0) + 1;
+        return counts;
+      },
+    });
+
+    const transport = new WebSocketTransport({ server: http.createServer(), maxPayload: config.wsMaxPayloadBytes });
+    const server = defineServer({
+      rooms: {
+        personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),
+      },
+      transport,
+      presence,
+      driver,
+      greet: false,
+      gracefullyShutdown: false, // signals are handled by arena.config.ts, which owns the process
+      express: (app) => mountHttp(app, services),
+    });
+
+    let shuttingDown: Promise<void> | undefined;
+    const shutdown = () => (shuttingDown ??= (async () => {
+      logger.info('shutting down: no new joins; rooms finish and store their results');
+      await server.gracefullyShutdown(false);
+      await database.close();
+      logger.info('shutdown complete');
+    })());
+    return { server, services, database, shutdown };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}

@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Where the live connection and room counts come from (the matchmaker), read at scrape time. */
+export interface RoomCounts {
+  connections(): number;
+  roomsByType(): Promise<Record<string, number>>;
+}
+
+/** The server's Prometheus metrics, on a registry of its own (no global state between test servers). */
+export class Metrics {
+  readonly registry = new Registry();
+  private source: RoomCounts | undefined;
+
+  readonly connections: Gauge;
+  readonly rooms: Gauge<'type'>;
+  readonly messagesIn = new Counter({ name: 'arena_messages_in_total', help: 'Room messages received, by room type and message type', labelNames: ['room', 'type'], registers: [this.registry] });
+  readonly messagesOut = new Counter({ name: 'arena_messages_out_total', help: 'Room messages sent (per recipient), by room type and message type', labelNames: ['room', 'type'], registers: [this.registry] });
+  readonly errors = new Counter({ name: 'arena_errors_total', help: 'Errors answered to clients, by transport and code', labelNames: ['transport', 'code'], registers: [this.registry] });
+  readonly httpDuration = new Histogram({
+    name: 'arena_http_request_duration_seconds',
+    help: 'HTTP request latency, by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const metrics = this;
+    this.connections = new Gauge({
+      name: 'arena_connections', help: 'Clients connected to rooms in this process', registers: [this.registry],
+      collect() { this.set(metrics.source?.connections() ?? 0); },
+    });
+    this.rooms = new Gauge({
+      name: 'arena_rooms', help: 'Rooms open in this process, by type', labelNames: ['type'], registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [type, n] of Object.entries((await metrics.source?.roomsByType()) ?? {})) this.set({ type }, n);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'arena_' });
+  }
+
+  /** Connects the live counts (done once by the wiring, when the matchmaker exists). */
+  trackRooms(source: RoomCounts): void {
+    this.source = source;
+  }
+
+  /** The exposition text for GET /metrics. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,159 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../errors';
+import { makeCode } from '../domain/accounts';
+import { hashPassword, verifyPassword, DUMMY_HASH_PROMISE } from '../auth/passwords';
+import type { TokenService } from '../auth/tokens';
+import { LinkCode, ParentChild, User, type Role } from '../persistence/entities';
+import type { RateLimiter } from './RateLimiter';
+
+/** The `/me` view of a user (contract). */
+export interface MeView {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  level: number;
+  xp: number;
+  coins: number;
+  rating: { value: number; deviation: number };
+  stats: { battles: number; wins: number };
+}
+
+/** A parent's view of a linked child (contract: GET /parent/children). */
+export interface ChildView {
+  id: string;
+  username: string;
+  displayName: string;
+  level: number;
+  xp: number;
+  rating: { value: number; deviation: number };
+}
+
+/** Rounded rating as clients show it. */
+function ratingView(u: User): { value: number; deviation: number } {
+  return { value: Math.round(u.rating), deviation: Math.round(u.ratingDeviation) };
+}
+
+/** Serialises a user for `/me` and auth responses. */
+export function meView(u: User): MeView {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    role: u.role,
+    level: u.level,
+    xp: u.xp,
+    coins: u.coins,
+    rating: ratingView(u),
+    stats: { battles: u.battles, wins: u.wins },
+  };
+}
+
+export interface LoginLimits {
+  perUsername: number;
+  perAddress: number;
+}
+
+/** Accounts, login, and parent–child linking. */
+export class AccountService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly tokens: TokenService,
+    private readonly limiter: RateLimiter,
+    private readonly limits: LoginLimits,
+    private readonly linkCodeTtlMs: number,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Creates an account; USERNAME_TAKEN when the name exists. */
+  async register(input: { username: string; password: string; role: Role; displayName?: string }): Promise<{ token: string; user: MeView }> {
+    const passwordHash = await hashPassword(input.password);
+    const user = this.db.getRepository(User).create({
+      id: randomUUID(),
+      username: input.username,
+      passwordHash,
+      role: input.role,
+      displayName: input.displayName ?? input.username,
+    });
+    // INSERT … ON CONFLICT DO NOTHING: the unique index decides, with no race between check and insert.
+    const result = await this.db.createQueryBuilder().insert().into(User).values(user).orIgnore().returning('*').execute();
+    if (result.raw.length === 0) throw new DomainError('USERNAME_TAKEN');
+    const saved = await this.db.getRepository(User).findOneByOrFail({ id: user.id });
+    return { token: this.tokens.issue(saved), user: meView(saved) };
+  }
+
+  /**
+   * Checks credentials, rate limited per username and per address: over the limit answers RATE_LIMITED
+   * (with retryAfterMs) before the password is even looked at.
+   */
+  async login(input: { username: string; password: string }, address: string): Promise<{ token: string; user: MeView }> {
+    const userKey = `login:user:${input.username}`;
+    const addrKey = `login:addr:${address}`;
+    const waitMs = Math.max(
+      await this.limiter.retryAfterMs(userKey, this.limits.perUsername),
+      await this.limiter.retryAfterMs(addrKey, this.limits.perAddress),
+    );
+    if (waitMs > 0) throw new DomainError('RATE_LIMITED', undefined, { retryAfterMs: waitMs });
+    await this.limiter.hit(addrKey);
+    const user = await this.db.getRepository(User).findOneBy({ username: input.username });
+    // Hash something either way so the response time does not reveal whether the username exists.
+    const ok = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    if (!user || !ok) {
+      await this.limiter.hit(userKey);
+      throw new DomainError('INVALID_CREDENTIALS');
+    }
+    return { token: this.tokens.issue(user), user: meView(user) };
+  }
+
+  /** The user's own profile; USER_NOT_FOUND when the account is gone. */
+  async me(userId: string): Promise<MeView> {
+    const user = await this.db.getRepository(User).findOneBy({ id: userId });
+    if (!user) throw new DomainError('USER_NOT_FOUND');
+    return meView(user);
+  }
+
+  /** Issues a one-time link code a parent can redeem; earlier unused codes of the student stay valid until expiry. */
+  async createLinkCode(studentId: string): Promise<{ code: string; expiresAt: string }> {
+    const expiresAt = new Date(this.now().getTime() + this.linkCodeTtlMs);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const code = makeCode(8, (n) => randomInt(n));
+      const res = await this.db.createQueryBuilder().insert().into(LinkCode)
+        .values({ code, studentId, expiresAt, usedAt: null, usedBy: null }).orIgnore().returning('code').execute();
+      if (res.raw.length > 0) return { code, expiresAt: expiresAt.toISOString() };
+    }
+    throw new DomainError('INTERNAL', 'Could not allocate a link code.');
+  }
+
+  /** Redeems a link code for a parent, once: the code row is locked, checked and spent in one transaction. */
+  async redeemLinkCode(parentId: string, rawCode: string): Promise<{ child: { id: string; username: string } }> {
+    const code = rawCode.trim().toUpperCase();
+    return this.db.transaction(async (m: EntityManager) => {
+      const link = await m.getRepository(LinkCode).createQueryBuilder('c')
+        .setLock('pessimistic_write').where('c.code = :code', { code }).getOne();
+      if (!link || link.usedAt || link.expiresAt.getTime() <= this.now().getTime()) throw new DomainError('LINK_CODE_INVALID');
+      const child = await m.getRepository(User).findOneBy({ id: link.studentId });
+      if (!child) throw new DomainError('LINK_CODE_INVALID');
+      const inserted = await m.createQueryBuilder().insert().into(ParentChild)
+        .values({ parentId, childId: child.id }).orIgnore().returning('child_id').execute();
+      if (inserted.raw.length === 0) throw new DomainError('ALREADY_LINKED');
+      await m.getRepository(LinkCode).update({ code }, { usedAt: this.now(), usedBy: parentId });
+      return { child: { id: child.id, username: child.username } };
+    });
+  }
+
+  /** The parent's own linked children, and no one else's. */
+  async listChildren(parentId: string): Promise<ChildView[]> {
+    const children = await this.db.getRepository(User).createQueryBuilder('u')
+      .innerJoin(ParentChild, 'pc', 'pc.child_id = u.id AND pc.parent_id = :parentId', { parentId })
+      .orderBy('u.username', 'ASC').getMany();
+    return children.map((u) => ({
+      id: u.id, username: u.username, displayName: u.displayName, level: u.level, xp: u.xp, rating: ratingView(u),
+    }));
+  }
+
+  /** True when `parentId` is linked to `childId`: the one check every parent-facing read goes through. */
+  async isParentOf(parentId: string, childId: string): Promise<boolean> {
+    return (await this.db.getRepository(ParentChild).countBy({ parentId, childId })) > 0;
+  }
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { Presence } from '@colyseus/core';
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { Notification } from '../persistence/entities';
+
+/** Kinds the contract names; others may be added (clients must ignore kinds they do not know). */
+export type NotificationKind =
+  | 'battle_invite' | 'reward' | 'level_up' | 'rating_change' | 'achievement' | 'quest_complete' | 'progress' | 'child_linked';
+
+/** What a client receives as `"notification"`. */
+export interface NotificationView {
+  id: string;
+  kind: string;
+  title: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+  read: boolean;
+}
+
+export interface NewNotification {
+  kind: NotificationKind;
+  title: string;
+  data?: Record<string, unknown>;
+}
+
+/** The presence channel a user's personal room listens on, whichever process hosts it. */
+export function notificationChannel(userId: string): string {
+  return `notify:${userId}`;
+}
+
+function view(n: Notification): NotificationView {
+  return { id: n.id, kind: n.kind, title: n.title, data: n.data, createdAt: n.createdAt.toISOString(), read: n.readAt !== null };
+}
+
+/**
+ * Stores notifications and pushes them through presence to the user's personal room. Stored first, so a
+ * user who is offline gets them on the next join; with Redis presence this reaches any process.
+ */
+export class NotificationService {
+  constructor(private readonly db: DataSource, private readonly presence: Presence) {}
+
+  /** Stores and delivers one notification now. */
+  async notify(userId: string, n: NewNotification): Promise<NotificationView> {
+    const [saved] = await this.store(this.db.manager, [{ userId, ...n }]);
+    await this.publish([{ userId, notification: saved }]);
+    return saved;
+  }
+
+  /**
+   * Stores notifications inside a caller's transaction; the caller publishes them after commit, so a
+   * rolled-back unit of work never announces anything.
+   */
+  async store(m: EntityManager, items: Array<NewNotification & { userId: string }>): Promise<NotificationView[]> {
+    if (items.length === 0) return [];
+    const rows = items.map((i) => m.getRepository(Notification).create({
+      id: randomUUID(), userId: i.userId, kind: i.kind, title: i.title.slice(0, 200), data: i.data ?? {}, deliveredAt: null, readAt: null,
+    }));
+    await m.getRepository(Notification).insert(rows as never);
+    const saved = await m.getRepository(Notification).findBy({ id: In(rows.map((r) => r.id)) });
+    const byId = new Map(saved.map((s) => [s.id, view(s)]));
+    return rows.map((r) => byId.get(r.id)!);
+  }
+
+  /** Announces stored notifications to whichever process hosts each user's personal room. */
+  async publish(items: Array<{ userId: string; notification: NotificationView }>): Promise<void> {
+    for (const { userId, notification } of items) await this.presence.publish(notificationChannel(userId), notification);
+  }
+
+  /** Undelivered notifications of a user, oldest first (what they missed while offline). */
+  async undelivered(userId: string, limit = 100): Promise<NotificationView[]> {
+    const rows = await this.db.getRepository(Notification).find({
+      where: { userId, deliveredAt: IsNull() }, order: { createdAt: 'ASC', id: 'ASC' }, take: limit,
+    });
+    return rows.map(view);
+  }
+
+  /** Marks notifications delivered (they reached an open personal room). */
+  async markDelivered(userId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.getRepository(Notification).update({ userId, id: In(ids), deliveredAt: IsNull() }, { deliveredAt: new Date() });
+  }
+
+  /** Marks the user's own notifications read; ids of other users are ignored. Returns how many changed. */
+  async markRead(userId: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const res = await this.db.getRepository(Notification).update({ userId, id: In(ids), readAt: IsNull() }, { readAt: new Date() });
+    return res.affected ?? 0;
+  }
+
+  /** The user's recent notifications, newest first, read or not. */
+  async recent(userId: string, limit = 50): Promise<NotificationView[]> {
+    const rows = await this.db.getRepository(Notification).find({ where: { userId }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit });
+    return rows.map(view);
+  }
+}

@@ -1,0 +1,34 @@
+import type { Presence } from '@colyseus/core';
+
+/**
+ * Fixed-window counters kept in Colyseus presence, so the limit holds across processes once presence is
+ * Redis. A key's window is part of its name; stale windows expire on their own.
+ */
+export class RateLimiter {
+  constructor(private readonly presence: Presence, private readonly windowMs: number, private readonly now: () => number) {}
+
+  private window(): { index: number; endsAt: number } {
+    const index = Math.floor(this.now() / this.windowMs);
+    return { index, endsAt: (index + 1) * this.windowMs };
+  }
+
+  private keyOf(key: string, index: number): string {
+    return `ratelimit:${key}:${index}`;
+  }
+
+  /** Milliseconds until `key` may try again when it has reached `limit`; 0 when allowed. */
+  async retryAfterMs(key: string, limit: number): Promise<number> {
+    const w = this.window();
+    const count = Number((await this.presence.get(this.keyOf(key, w.index))) ?? 0);
+    return count >= limit ? Math.max(1, w.endsAt - this.now()) : 0;
+  }
+
+  /** Counts one event against `key` in the current window. */
+  async hit(key: string): Promise<number> {
+    const w = this.window();
+    const k = this.keyOf(key, w.index);
+    const count = await this.presence.incr(k);
+    if (count === 1) await this.presence.expire(k, Math.ceil(this.windowMs / 1000) + 1);
+    return count;
+  }
+}

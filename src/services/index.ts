@@ -1,0 +1,46 @@
+import type { Presence } from '@colyseus/core';
+import type { DataSource } from 'typeorm';
+import { TokenService } from '../auth/tokens';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { Metrics } from '../metrics';
+import { AccountService } from './AccountService';
+import { NotificationService } from './NotificationService';
+import { RateLimiter } from './RateLimiter';
+import { RoomCodes } from './RoomCodes';
+
+/** Everything rooms and routes need, built once in the wiring (src/app.ts) and passed in. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: DataSource;
+  presence: Presence;
+  metrics: Metrics;
+  tokens: TokenService;
+  accounts: AccountService;
+  notifications: NotificationService;
+  roomCodes: RoomCodes;
+  /** The clock every service reads; tests replace it. */
+  now: () => Date;
+}
+
+/** Builds the service graph over an open database and a presence. */
+export function buildServices(deps: {
+  config: Config; logger: Logger; db: DataSource; presence: Presence; jwtSecret: string; now?: () => Date;
+}): Services {
+  const now = deps.now ?? (() => new Date());
+  const tokens = new TokenService(deps.jwtSecret, deps.config.jwtTtlSeconds);
+  const limiter = new RateLimiter(deps.presence, deps.config.loginRateLimit.windowMs, () => now().getTime());
+  return {
+    config: deps.config,
+    logger: deps.logger,
+    db: deps.db,
+    presence: deps.presence,
+    metrics: new Metrics(),
+    tokens,
+    accounts: new AccountService(deps.db, tokens, limiter, deps.config.loginRateLimit, deps.config.linkCodeTtlMs, now),
+    notifications: new NotificationService(deps.db, deps.presence),
+    roomCodes: new RoomCodes(deps.presence),
+    now,
+  };
+}
