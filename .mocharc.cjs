@@ -1,8 +1,10 @@
 // One mocha configuration for every layer. `npm test` runs unit, integration and room suites;
-// the database backend comes from DATABASE_URL (unset: embedded PGlite), see test/helpers/db.ts.
+// TEST_SUITES picks layers (e.g. "integration,rooms" for the database pass in CI), and
+// TEST_DATABASE_URL moves the database suites from embedded PGlite to a PostgreSQL server.
+const layers = (process.env.TEST_SUITES || 'unit,integration,rooms').split(',').map((s) => s.trim()).filter(Boolean);
 module.exports = {
   require: ['tsx/cjs', 'test/helpers/hooks.ts'],
-  spec: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/rooms/**/*.test.ts'],
+  spec: layers.map((layer) => `test/${layer}/**/*.test.ts`),
   extension: ['ts'],
   timeout: 20000,
   reporter: 'test/helpers/reporter.cjs',

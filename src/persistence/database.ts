@@ -83,7 +83,7 @@ export async function withBackoff<T>(
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dbPoolSize' | 'dataDir'>,
   logger: Logger,
-  options: { pglite?: PGlite; retries?: number } = {},
+  options: { pglite?: PGlite; retries?: number; migrate?: boolean } = {},
 ): Promise<Database> {
   let release = (): void => {};
   let ownPglite: PGlite | undefined;
@@ -106,7 +106,7 @@ export async function openDatabase(
       maxMs: 5000,
       onRetry: (err, n, waitMs) => logger.warn({ err: String(err), attempt: n, waitMs }, 'database not reachable yet; retrying'),
     });
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = options.migrate === false ? [] : await dataSource.runMigrations({ transaction: 'each' });
     if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => {});

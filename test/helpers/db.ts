@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { TEST_DATABASE_URL } from './env';
+
+/** One embedded or server database per test process, created on first use and dropped at the end. */
+export interface TestDatabase {
+  /** DATABASE_URL for the app when on PostgreSQL. */
+  databaseUrl?: string;
+  /** The shared in-memory embedded instance when on PGlite. */
+  pglite?: PGlite;
+  kind: 'pglite' | 'postgres';
+  drop(): Promise<void>;
+}
+
+let current: Promise<TestDatabase> | undefined;
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function create(): Promise<TestDatabase> {
+  if (TEST_DATABASE_URL) {
+    const name = `qa_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE ${name}`);
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${name}`;
+    return {
+      kind: 'postgres',
+      databaseUrl: url.toString(),
+      drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    };
+  }
+  // A fresh PGlite costs ~2.5 s and ~300 MB: one per process, reset between tests.
+  const pglite = new PGlite();
+  await pglite.waitReady;
+  return { kind: 'pglite', pglite, drop: () => pglite.close() };
+}
+
+/** The process's test database (created once). */
+export function testDatabase(): Promise<TestDatabase> {
+  return (current ??= create());
+}
+
+/** Drops the process's test database if one was made (root afterAll hook). */
+export async function dropTestDatabase(): Promise<void> {
+  if (!current) return;
+  const db = await current;
+  current = undefined;
+  await db.drop();
+}
+
+/** Empties every table but the migrations log, so each test builds its own world. */
+export async function resetDatabase(ds: DataSource): Promise<void> {
+  const tables = ds.entityMetadatas.map((m) => `"${m.tableName}"`);
+  if (tables.length) await ds.query(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY CASCADE`);
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import jwt from 'jsonwebtoken';
+import { testArena, type TestArena } from '../helpers/arena';
+import { api, registerUser } from '../helpers/factories';
+import { collect, eventually, joinError, nextMessage, sdkClient } from '../helpers/sdk';
+
+describe('personal room', () => {
+  let t: TestArena;
+  beforeEach(async () => { t = await testArena(); });
+
+  it('rejects a missing, forged or expired token with 401', async () => {
+    const { user } = await registerUser(t);
+    assert.equal(await joinError(sdkClient(t).joinOrCreate('personal')), 401);
+    const forged = jwt.sign({ username: user.username, role: 'student' }, 'x'.repeat(40), { subject: user.id, issuer: 'quest-arena', audience: 'quest-arena-client', expiresIn: 60 });
+    assert.equal(await joinError(sdkClient(t, forged).joinOrCreate('personal')), 401);
+    const expired = jwt.sign({ username: user.username, role: 'student', iat: Math.floor(Date.now() / 1000) - 3600 }, 'test-secret-test-secret-test-secret-0123456789', { subject: user.id, issuer: 'quest-arena', audience: 'quest-arena-client', expiresIn: 60 });
+    assert.equal(await joinError(sdkClient(t, expired).joinOrCreate('personal')), 401);
+  });
+
+  it('is one room per user: a second tab joins the same room, another user gets their own', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const tab1 = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const tab2 = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const bobs = await sdkClient(t, bob.token).joinOrCreate('personal');
+    assert.equal(tab1.roomId, tab2.roomId);
+    assert.notEqual(bobs.roomId, tab1.roomId);
+    await eventually(() => tab1.state.sessions === 2, 2000, 'two sessions in state');
+    assert.equal(tab1.state.userId, alice.user.id);
+  });
+
+  it('ignores a userId the client claims and refuses a second room or a foreign join', async () => {
+    const alice = await registerUser(t);
+    const mallory = await registerUser(t);
+    const own = await sdkClient(t, alice.token).joinOrCreate('personal');
+    // Claiming alice's id in options does not put mallory into alice's room.
+    const malloryRoom = await sdkClient(t, mallory.token).joinOrCreate('personal', { userId: alice.user.id });
+    assert.notEqual(malloryRoom.roomId, own.roomId);
+    assert.equal(await joinError(sdkClient(t, mallory.token).joinById(own.roomId)), 403);
+    assert.equal(await joinError(sdkClient(t, alice.token).create('personal')), 409);
+  });
+
+  it('delivers a notification live to every open tab, and marks it delivered', async () => {
+    const alice = await registerUser(t);
+    const tab1 = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const tab2 = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const got1 = nextMessage(tab1, 'notification');
+    const got2 = nextMessage(tab2, 'notification');
+    const sent = await t.arena.services.notifications.notify(alice.user.id, { kind: 'achievement', title: 'First steps', data: { badge: 'first' } });
+    const [n1, n2] = await Promise.all([got1, got2]);
+    for (const n of [n1, n2]) {
+      assert.deepEqual(Object.keys(n).sort(), ['createdAt', 'data', 'id', 'kind', 'read', 'title']);
+      assert.equal(n.id, sent.id);
+      assert.equal(n.kind, 'achievement');
+      assert.deepEqual(n.data, { badge: 'first' });
+    }
+    await eventually(async () => (await t.arena.services.notifications.undelivered(alice.user.id)).length === 0, 2000, 'marked delivered');
+  });
+
+  it('delivers what arrived while offline on the next join, once', async () => {
+    const alice = await registerUser(t);
+    await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'One', data: { coins: 5 } });
+    await t.arena.services.notifications.notify(alice.user.id, { kind: 'level_up', title: 'Two', data: { level: 2 } });
+    const client = sdkClient(t, alice.token);
+    const room = await client.joinOrCreate('personal');
+    const seen = collect(room, 'notification');
+    await eventually(() => seen.length === 2, 2000, 'backlog');
+    assert.deepEqual(seen.map((n) => n.title), ['One', 'Two']);
+    await room.leave(true);
+    await eventually(async () => (await t.arena.services.notifications.undelivered(alice.user.id)).length === 0, 2000, 'marked delivered');
+    const again = await client.joinOrCreate('personal');
+    const seenAgain = collect(again, 'notification');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(seenAgain.length, 0);
+  });
+
+  it('does not deliver one user\'s notification to another', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const bobs = await sdkClient(t, bob.token).joinOrCreate('personal');
+    const bobSeen = collect(bobs, 'notification');
+    const alices = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const got = nextMessage(alices, 'notification');
+    await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'For alice' });
+    await got;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(bobSeen.length, 0);
+  });
+
+  it('marks notifications read, answers malformed and unknown messages with "error", and stays open', async () => {
+    const alice = await registerUser(t);
+    const n = await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'Read me' });
+    const room = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const errors = collect(room, 'error');
+    room.send('mark_read', { ids: 'nope' });
+    room.send('mark_read', { ids: [n.id], extra: 1 });
+    room.send('self_destruct', {});
+    await eventually(() => errors.length === 3, 2000, 'three errors');
+    assert.deepEqual(errors.map((e) => [e.code, e.type]), [['INVALID_MESSAGE', 'mark_read'], ['INVALID_MESSAGE', 'mark_read'], ['UNKNOWN_MESSAGE', 'self_destruct']]);
+    for (const e of errors) assert.equal(typeof e.message, 'string');
+    const ack = nextMessage(room, 'marked_read');
+    room.send('mark_read', { ids: [n.id] });
+    assert.deepEqual(await ack, { ids: [n.id], updated: 1 });
+    const history = await api(t, 'GET', '/me/notifications', { token: alice.token });
+    assert.equal(history.body.items[0].read, true);
+  });
+
+  it('disconnects a flooding client with a 4xxx code while others carry on', async () => {
+    const alice = await registerUser(t);
+    const flooder = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const calm = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const closed = new Promise<number>((resolve) => flooder.onLeave((code: number) => resolve(code)));
+    for (let i = 0; i < 200; i++) flooder.send('mark_read', { ids: ['00000000-0000-4000-8000-000000000000'] });
+    const code = await closed;
+    assert.ok(code >= 4000 && code < 5000, `close code ${code}`);
+    const ack = nextMessage(calm, 'marked_read');
+    calm.send('mark_read', { ids: ['00000000-0000-4000-8000-000000000000'] });
+    assert.deepEqual(await ack, { ids: ['00000000-0000-4000-8000-000000000000'], updated: 0 });
+  });
+});
