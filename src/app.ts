@@ -2,12 +2,14 @@ import http from 'node:http';
 import { defineRoom, defineServer, LocalPresence, matchMaker, type Presence, type Server } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { PGlite } from '@electric-sql/pglite';
+import { BattleRoom } from '../rooms/BattleRoom';
 import { PersonalRoom } from '../rooms/PersonalRoom';
 import { resolveJwtSecret } from './auth/tokens';
 import type { Config } from './config';
 import { mountHttp } from './http';
 import type { Logger } from './logger';
 import { openDatabase, type Database } from './persistence/database';
+import { mapMatchmakingErrors } from './realtime/joinErrors';
 import { bindRoom } from './realtime/roomKit';
 import { buildServices, type Services } from './services';
 
@@ -57,6 +59,7 @@ export async function createArena(config: Config, logger: Logger, options: Arena
     const server = defineServer({
       rooms: {
         personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),
+        battle: defineRoom(bindRoom(BattleRoom, services)).filterBy(['subject']),
       },
       transport,
       presence,
@@ -65,6 +68,8 @@ export async function createArena(config: Config, logger: Logger, options: Arena
       gracefullyShutdown: false, // signals are handled by arena.config.ts, which owns the process
       express: (app) => mountHttp(app, services),
     });
+
+    mapMatchmakingErrors();
 
     let shuttingDown: Promise<void> | undefined;
     const shutdown = () => (shuttingDown ??= (async () => {

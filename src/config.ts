@@ -22,7 +22,7 @@ export interface Config {
   loginRateLimit: { perUsername: number; perAddress: number; windowMs: number };
   linkCodeTtlMs: number;
   shutdownGraceMs: number;
-  battle: { countdownMs: number; questionMs: number; revealMs: number; rounds: number };
+  battle: { countdownMs: number; questionMs: number; revealMs: number; rounds: number; fillWaitMs: number; reconnectMs: number; finishedLingerMs: number };
 }
 
 export class ConfigError extends Error {
@@ -58,6 +58,9 @@ const envSchema = z.object({
   BATTLE_QUESTION_MS: int(100, 120_000).default(15_000),
   BATTLE_REVEAL_MS: int(0, 60_000).default(3000),
   BATTLE_ROUNDS: int(1, 50).default(5),
+  BATTLE_FILL_WAIT_MS: int(0, 120_000).default(5000),
+  BATTLE_RECONNECT_MS: int(1000, 300_000).default(30_000),
+  BATTLE_FINISHED_LINGER_MS: int(0, 600_000).default(60_000),
 });
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
@@ -97,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       questionMs: e.BATTLE_QUESTION_MS,
       revealMs: e.BATTLE_REVEAL_MS,
       rounds: e.BATTLE_ROUNDS,
+      fillWaitMs: e.BATTLE_FILL_WAIT_MS,
+      reconnectMs: e.BATTLE_RECONNECT_MS,
+      finishedLingerMs: e.BATTLE_FINISHED_LINGER_MS,
     },
   };
 }

@@ -7,6 +7,9 @@ export const PASSWORD = z.string().min(8, 'password must be at least 8 character
 /** Display names: printable, 1–40 characters after trimming. */
 export const DISPLAY_NAME = z.string().trim().min(1).max(40).regex(/^[^\p{C}]+$/u, 'display name must be printable text');
 
+/** A student's school grade: 1–8, the grades the question bank covers. */
+export const GRADE = z.number().int().min(1, 'grade must be 1 to 8').max(8, 'grade must be 1 to 8');
+
 /** Characters for human-typed codes: no look-alikes (0/O, 1/I/L). */
 export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { DISPLAY_NAME, PASSWORD, USERNAME } from '../domain/accounts';
+import { DISPLAY_NAME, GRADE, PASSWORD, USERNAME } from '../domain/accounts';
 import type { Services } from '../services';
 import { principalOf, requireAuth } from './auth';
 import { parseOr400 } from './errors';
@@ -10,7 +10,8 @@ const RegisterBody = z.strictObject({
   password: PASSWORD,
   role: z.enum(['student', 'parent']),
   displayName: DISPLAY_NAME.optional(),
-});
+  grade: GRADE.optional(),
+}).refine((b) => b.grade === undefined || b.role === 'student', { path: ['grade'], message: 'grade is only for student accounts' });
 const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
 const NotificationsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) });
 const MarkReadBody = z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) });

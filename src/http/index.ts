@@ -3,6 +3,7 @@ import express, { type Application, type RequestHandler } from 'express';
 import { monitor } from '@colyseus/monitor';
 import type { Services } from '../services';
 import { accountsRouter } from './accounts.routes';
+import { battlesRouter } from './battles.routes';
 import { errorBody, errorHandler, notFound } from './errors';
 import { opsRouter } from './ops.routes';
 import { parentsRouter } from './parents.routes';
@@ -50,6 +51,7 @@ export function mountHttp(app: Application, s: Services): void {
   app.use(opsRouter(s));
   app.use(accountsRouter(s, json));
   app.use(parentsRouter(s, json));
+  app.use(battlesRouter(s));
   app.use(notFound);
   app.use(errorHandler(s.logger, s.metrics));
 }

@@ -92,10 +92,13 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
     client.send(type, payload);
   }
 
-  /** Sends one message to every client, counted in metrics. */
-  protected broadcastAll(type: string, payload: unknown): void {
+  /**
+   * Sends one message to every client, counted in metrics. `afterNextPatch` holds it until the state
+   * changes made just before it have been sent, so clients see both together.
+   */
+  protected broadcastAll(type: string, payload: unknown, opts: { afterNextPatch?: boolean } = {}): void {
     this.services.metrics.messagesOut.inc({ room: this.roomName, type }, this.clients.length);
-    this.broadcast(type as never, payload as never);
+    this.broadcast(type as never, payload as never, opts as never);
   }
 
   /** Logs what escaped a room callback, so one faulty room never takes the process down. */

@@ -13,6 +13,8 @@ export interface MeView {
   username: string;
   displayName: string;
   role: Role;
+  /** A student's school grade 1..8; null when not given (extension). */
+  grade: number | null;
   level: number;
   xp: number;
   coins: number;
@@ -42,6 +44,7 @@ export function meView(u: User): MeView {
     username: u.username,
     displayName: u.displayName,
     role: u.role,
+    grade: u.grade,
     level: u.level,
     xp: u.xp,
     coins: u.coins,
@@ -67,7 +70,7 @@ export class AccountService {
   ) {}
 
   /** Creates an account; USERNAME_TAKEN when the name exists. */
-  async register(input: { username: string; password: string; role: Role; displayName?: string }): Promise<{ token: string; user: MeView }> {
+  async register(input: { username: string; password: string; role: Role; displayName?: string; grade?: number }): Promise<{ token: string; user: MeView }> {
     const passwordHash = await hashPassword(input.password);
     const user = this.db.getRepository(User).create({
       id: randomUUID(),
@@ -75,6 +78,7 @@ export class AccountService {
       passwordHash,
       role: input.role,
       displayName: input.displayName ?? input.username,
+      grade: input.grade ?? null,
     });
     // INSERT … ON CONFLICT DO NOTHING: the unique index decides, with no race between check and insert.
     const result = await this.db.createQueryBuilder().insert().into(User).values(user).orIgnore().returning('*').execute();

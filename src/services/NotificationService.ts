@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Presence } from '@colyseus/core';
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
-import { Notification } from '../persistence/entities';
+import { Notification, User } from '../persistence/entities';
 
 /** Kinds the contract names; others may be added (clients must ignore kinds they do not know). */
 export type NotificationKind =
@@ -44,6 +44,13 @@ export class NotificationService {
     const [saved] = await this.store(this.db.manager, [{ userId, ...n }]);
     await this.publish([{ userId, notification: saved }]);
     return saved;
+  }
+
+  /** Notifies a user named by username (e.g. a battle invite); null when there is no such user. */
+  async notifyUsername(username: string, n: NewNotification): Promise<{ userId: string; notification: NotificationView } | null> {
+    const user = await this.db.getRepository(User).findOne({ where: { username }, select: { id: true } });
+    if (!user) return null;
+    return { userId: user.id, notification: await this.notify(user.id, n) };
   }
 
   /**

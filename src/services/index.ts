@@ -5,7 +5,9 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { AccountService } from './AccountService';
+import { BattleService } from './BattleService';
 import { NotificationService } from './NotificationService';
+import { QuestionService } from './QuestionService';
 import { RateLimiter } from './RateLimiter';
 import { RoomCodes } from './RoomCodes';
 
@@ -19,6 +21,8 @@ export interface Services {
   tokens: TokenService;
   accounts: AccountService;
   notifications: NotificationService;
+  questions: QuestionService;
+  battles: BattleService;
   roomCodes: RoomCodes;
   /** The clock every service reads; tests replace it. */
   now: () => Date;
@@ -31,6 +35,7 @@ export function buildServices(deps: {
   const now = deps.now ?? (() => new Date());
   const tokens = new TokenService(deps.jwtSecret, deps.config.jwtTtlSeconds);
   const limiter = new RateLimiter(deps.presence, deps.config.loginRateLimit.windowMs, () => now().getTime());
+  const notifications = new NotificationService(deps.db, deps.presence);
   return {
     config: deps.config,
     logger: deps.logger,
@@ -39,7 +44,9 @@ export function buildServices(deps: {
     metrics: new Metrics(),
     tokens,
     accounts: new AccountService(deps.db, tokens, limiter, deps.config.loginRateLimit, deps.config.linkCodeTtlMs, now),
-    notifications: new NotificationService(deps.db, deps.presence),
+    notifications,
+    questions: new QuestionService(deps.db),
+    battles: new BattleService(deps.db, notifications, deps.logger),
     roomCodes: new RoomCodes(deps.presence),
     now,
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { insertQuestions, loadQuestionBank } from '../../src/persistence/seed/questionBank';
 import { TEST_DATABASE_URL } from './env';
 
 /** One embedded or server database per test process, created on first use and dropped at the end. */
@@ -57,8 +58,19 @@ export async function dropTestDatabase(): Promise<void> {
   await db.drop();
 }
 
-/** Empties every table but the migrations log, so each test builds its own world. */
+/** Tables of reference data a migration seeds: kept across tests, like the migrations log. */
+const SEEDED = new Set(['questions']);
+let bankSize: number | undefined;
+
+/**
+ * Empties every table but the migrations log, so each test builds its own world; the question table
+ * keeps just the seeded bank (imported packs go, and bank rows a test replaced or removed come back).
+ */
 export async function resetDatabase(ds: DataSource): Promise<void> {
-  const tables = ds.entityMetadatas.map((m) => `"${m.tableName}"`);
+  const tables = ds.entityMetadatas.map((m) => m.tableName).filter((t) => !SEEDED.has(t)).map((t) => `"${t}"`);
   if (tables.length) await ds.query(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY CASCADE`);
+  await ds.query(`DELETE FROM "questions" WHERE "source" <> 'bank'`);
+  bankSize ??= loadQuestionBank().length;
+  const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM "questions"`);
+  if (n < bankSize) await insertQuestions(ds, loadQuestionBank(), 'bank', 'ignore');
 }

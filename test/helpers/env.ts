@@ -19,6 +19,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     BATTLE_QUESTION_MS: '800',
     BATTLE_REVEAL_MS: '50',
     BATTLE_ROUNDS: '3',
+    BATTLE_FILL_WAIT_MS: '100',
+    BATTLE_RECONNECT_MS: '1500',
+    BATTLE_FINISHED_LINGER_MS: '2000',
     MONITOR_PASSWORD: 'monitor-test-password',
     ...overrides,
   });

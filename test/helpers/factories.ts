@@ -27,14 +27,14 @@ let seq = 0;
 export interface TestUser {
   token: string;
   password: string;
-  user: { id: string; username: string; role: string; displayName: string; level: number; xp: number; coins: number };
+  user: { id: string; username: string; role: string; displayName: string; grade: number | null; level: number; xp: number; coins: number };
 }
 
 /** Registers a user through the real endpoint (unique username unless given). */
-export async function registerUser(t: TestArena, overrides: { username?: string; password?: string; role?: 'student' | 'parent'; displayName?: string } = {}): Promise<TestUser> {
+export async function registerUser(t: TestArena, overrides: { username?: string; password?: string; role?: 'student' | 'parent'; displayName?: string; grade?: number } = {}): Promise<TestUser> {
   const username = overrides.username ?? `user_${process.pid % 10000}_${++seq}`;
   const password = overrides.password ?? 'correct horse battery';
-  const res = await api(t, 'POST', '/auth/register', { body: { username, password, role: overrides.role ?? 'student', ...(overrides.displayName ? { displayName: overrides.displayName } : {}) } });
+  const res = await api(t, 'POST', '/auth/register', { body: { username, password, role: overrides.role ?? 'student', ...(overrides.displayName ? { displayName: overrides.displayName } : {}), ...(overrides.grade !== undefined ? { grade: overrides.grade } : {}) } });
   if (res.status !== 201) throw new Error(`register ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { token: res.body.token, user: res.body.user, password };
 }

@@ -10,7 +10,7 @@ describe('config', () => {
     assert.equal(c.databaseUrl, undefined);
     assert.equal(c.redisUrl, undefined);
     assert.equal(c.monitorPassword, undefined);
-    assert.deepEqual(c.battle, { countdownMs: 3000, questionMs: 15000, revealMs: 3000, rounds: 5 });
+    assert.deepEqual(c.battle, { countdownMs: 3000, questionMs: 15000, revealMs: 3000, rounds: 5, fillWaitMs: 5000, reconnectMs: 30000, finishedLingerMs: 60000 });
     assert.equal(c.wsMaxPayloadBytes, 4096);
   });
 
@@ -25,7 +25,7 @@ describe('config', () => {
     assert.equal(c.databaseUrl, 'postgres://u@h:5432/db');
     assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
     assert.equal(c.dbPoolSize, 3);
-    assert.deepEqual(c.battle, { countdownMs: 10, questionMs: 200, revealMs: 0, rounds: 7 });
+    assert.deepEqual(c.battle, { countdownMs: 10, questionMs: 200, revealMs: 0, rounds: 7, fillWaitMs: 5000, reconnectMs: 30000, finishedLingerMs: 60000 });
   });
 
   it('treats blank optional values as unset', () => {

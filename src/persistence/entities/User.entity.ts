@@ -1,10 +1,11 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type Role = 'student' | 'parent';
 export const ROLES: readonly Role[] = ['student', 'parent'];
 
 /** An account with its game profile: level, XP, coins, rating and stats live here from the start. */
 @Entity({ name: 'users' })
+@Check('users_grade_check', `"grade" BETWEEN 1 AND 8`)
 export class User {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
@@ -21,6 +22,10 @@ export class User {
 
   @Column({ name: 'display_name', type: 'varchar', length: 40 })
   displayName!: string;
+
+  /** A student's school grade (1..8) when they gave one: battles pick questions near it. */
+  @Column({ type: 'smallint', nullable: true })
+  grade!: number | null;
 
   @Column({ type: 'integer', default: 1 })
   level!: number;

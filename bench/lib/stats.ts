@@ -1,0 +1,26 @@
+/** Small statistics helpers for the benchmarks: they print figures, they never pass or fail. */
+
+/** The q-quantile (0..1) of a sample, nearest-rank. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Median, p99, mean and count of a sample. */
+export function summarize(values: readonly number[]): { n: number; median: number; p99: number; mean: number; max: number } {
+  const n = values.length;
+  const mean = n ? values.reduce((a, b) => a + b, 0) / n : NaN;
+  return { n, median: quantile(values, 0.5), p99: quantile(values, 0.99), mean, max: n ? Math.max(...values) : NaN };
+}
+
+/** One aligned line of a figures table. */
+export function row(label: string, s: { n: number; median: number; p99: number }, unit = 'ms', extra = ''): string {
+  return `${label.padEnd(44)} n=${String(s.n).padStart(6)}  median=${s.median.toFixed(2).padStart(8)} ${unit}  p99=${s.p99.toFixed(2).padStart(8)} ${unit}${extra ? '  ' + extra : ''}`;
+}
+
+/** Milliseconds since `start` (from performance.now()). */
+export function since(start: number): number {
+  return performance.now() - start;
+}
