@@ -7,18 +7,34 @@ import { BattleEngine, type QuestionView, type RoundResult } from '../src/domain
 import type { BattleRecord, BattleResult } from '../src/domain/battleRecord';
 import { SUBJECTS } from '../src/domain/questionPack';
 import { gradeBand, selectQuestions } from '../src/domain/questionSelection';
+import { botAnswer } from '../src/domain/bot';
 import { createRng } from '../src/domain/random';
 import { DomainError, RuleError } from '../src/errors';
 import { withBackoff } from '../src/persistence/database';
 import { ArenaRoom, JOIN_ERROR, on } from '../src/realtime/roomKit';
 import { BattlePlayerState, BattleState } from '../schema/BattleState';
 
-/** Options a client may pass to create or join a battle (anything else is refused with 422). */
+/** Options a client may pass to create or join a battle (a bad value is refused with 422). */
 export const BattleOptions = z.object({
   subject: z.enum([...SUBJECTS, 'mixed']).default('mixed'),
   private: z.boolean().default(false),
   rounds: z.number().int().min(1).max(20).optional(),
 }).strip();
+
+/** Options only the server sets: a battle made by the matchmaker, or a practice battle against a bot. */
+const ServerBattleOptions = BattleOptions.extend({
+  match: z.object({ matchId: z.string(), userIds: z.array(z.uuid()).min(2).max(8) }).optional(),
+  practice: z.object({ userId: z.uuid(), rating: z.number(), botName: z.string() }).optional(),
+});
+type ServerBattleOptions = z.output<typeof ServerBattleOptions>;
+
+/** The presence channel on which a matchmade battle reports whether it started or was called off. */
+export function matchChannel(matchId: string): string {
+  return `match:${matchId}`;
+}
+
+/** What a matchmade battle reports on its channel. */
+export type MatchOutcome = { status: 'started' } | { status: 'cancelled'; joined: string[]; missing: string[] };
 
 /**
  * `battle`: a quiz battle for 2 to 8 players. The room translates: it validates messages, asks the
@@ -30,6 +46,9 @@ export class BattleRoom extends ArenaRoom<BattleState> {
 
   /** Validates options before matchmaking; quick battles are matched by subject. */
   static onAuthorized(_principal: Principal, options: Record<string, unknown>): void {
+    // Only the server makes matchmade and practice battles: a client cannot claim either.
+    delete options.match;
+    delete options.practice;
     const parsed = BattleOptions.safeParse(options);
     if (!parsed.success) throw new DomainError('VALIDATION_FAILED', `invalid battle options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     options.subject = parsed.data.subject;
@@ -44,23 +63,28 @@ export class BattleRoom extends ArenaRoom<BattleState> {
   private finishing: Promise<void> | undefined;
   private currentQuestion: QuestionView | undefined;
   private code = '';
+  private shuttingDown = false;
+  private options!: ServerBattleOptions;
+  private botRng = createRng('unused');
 
   async onCreate(rawOptions: unknown) {
-    const options = BattleOptions.parse(rawOptions);
+    const options = this.options = ServerBattleOptions.parse(rawOptions);
     const { battle } = this.services.config;
-    this.maxClients = 8;
+    const seed = randomUUID();
     this.engine = new BattleEngine({
       battleId: randomUUID(),
-      seed: randomUUID(),
-      mode: options.private ? 'private' : 'quick',
+      seed,
+      mode: options.practice ? 'practice' : options.private ? 'private' : 'quick',
       subject: options.subject,
-      rated: true,
+      rated: !options.practice,
       rounds: options.private && options.rounds ? options.rounds : battle.rounds,
       questionMs: battle.questionMs,
       minPlayers: 2,
-      maxPlayers: 8,
+      maxPlayers: options.match ? options.match.userIds.length : 8,
     });
-    if (options.private) await this.setPrivate(true);
+    this.maxClients = options.practice ? 1 : this.engine.settings.maxPlayers;
+    // Matchmade and practice battles are never found by joinOrCreate.
+    if (options.private || options.match || options.practice) await this.setPrivate(true);
     this.code = await this.services.roomCodes.claim(this.roomName, this.roomId);
     this.setState(Object.assign(new BattleState(), {
       code: this.code, subject: options.subject, mode: this.engine.settings.mode, totalRounds: this.engine.settings.rounds,
@@ -70,9 +94,22 @@ export class BattleRoom extends ArenaRoom<BattleState> {
       answer: on(z.strictObject({ round: z.number().int().min(1), choice: z.number().int().min(0).max(7) }), function (this: BattleRoom, client, msg) { this.onAnswer(client, msg.round, msg.choice); }),
       invite: on(z.strictObject({ username: USERNAME }), async function (this: BattleRoom, client, msg) { await this.onInvite(client, msg.username); }),
     });
+    if (options.practice) {
+      const botId = `bot:${randomUUID()}`;
+      this.botRng = createRng(`${seed}:bot`);
+      const name = `${options.practice.botName} (bot)`;
+      this.engine.addPlayer(botId, name, true);
+      this.state.players.set(botId, Object.assign(new BattlePlayerState(), { userId: botId, username: name, ready: true, isBot: true }));
+    }
+    if (options.match) {
+      // Everyone matched must show up in time, or the match is called off and the others requeue.
+      this.clock.setTimeout(() => this.cancelMatchIfIncomplete(), this.services.config.matchmaking.confirmMs);
+    }
   }
 
   async onJoin(client: Client, _options: unknown, auth: Principal) {
+    const invited = this.options.match?.userIds ?? (this.options.practice ? [this.options.practice.userId] : undefined);
+    if (invited && !invited.includes(auth.userId)) throw new ServerError(JOIN_ERROR.FORBIDDEN, 'this battle was made for other players');
     try {
       this.engine.addPlayer(auth.userId, auth.username);
     } catch (e) {
@@ -81,6 +118,11 @@ export class BattleRoom extends ArenaRoom<BattleState> {
     }
     this.userBySession.set(client.sessionId, auth.userId);
     this.state.players.set(client.sessionId, Object.assign(new BattlePlayerState(), { userId: auth.userId, username: auth.username }));
+    if (invited) {
+      // Matched and practice players said "ready" by queueing.
+      this.engine.setReady(auth.userId, true);
+      this.seat(client).ready = true;
+    }
     // Loaded on join, never in a handler: the grade steers question selection at the start.
     this.grades.set(auth.userId, (await this.services.accounts.me(auth.userId)).grade);
     this.evaluateStart();
@@ -128,8 +170,20 @@ export class BattleRoom extends ArenaRoom<BattleState> {
 
   /** On SIGTERM a running battle may finish, bounded by SHUTDOWN_GRACE_MS; then it ends where it is. */
   onBeforeShutdown() {
+    this.shuttingDown = true;
     if (this.engine.phase === 'waiting' || this.engine.phase === 'finished') return void this.disconnect(CloseCode.SERVER_SHUTDOWN);
     this.clock.setTimeout(() => { void this.finishBattle(); }, this.services.config.shutdownGraceMs);
+  }
+
+  /** A matchmade battle whose players did not all arrive is called off; the matchmaker requeues the others. */
+  private cancelMatchIfIncomplete(): void {
+    const match = this.options.match;
+    if (!match || this.engine.phase !== 'waiting' || this.starting) return;
+    const joined = match.userIds.filter((id) => this.engine.players.has(id));
+    const missing = match.userIds.filter((id) => !this.engine.players.has(id));
+    void this.presence.publish(matchChannel(match.matchId), { status: 'cancelled', joined, missing } satisfies MatchOutcome);
+    this.broadcastAll('match_cancelled', { matchId: match.matchId, reason: 'not every matched player joined in time' });
+    this.clock.setTimeout(() => { void this.disconnect(CloseCode.CONSENTED); }, 100);
   }
 
   private seat(client: Client): BattlePlayerState {
@@ -176,7 +230,8 @@ export class BattleRoom extends ArenaRoom<BattleState> {
     }
     const full = this.engine.players.size >= this.engine.settings.maxPlayers;
     const fillWait = this.services.config.battle.fillWaitMs;
-    if (this.engine.settings.mode === 'private' || full || fillWait === 0) return void this.start();
+    const immediate = this.engine.settings.mode !== 'quick' || this.options.match !== undefined;
+    if (immediate || full || fillWait === 0) return void this.start();
     this.fillTimer ??= this.clock.setTimeout(() => {
       this.fillTimer = undefined;
       if (this.engine.canStart()) void this.start();
@@ -202,6 +257,7 @@ export class BattleRoom extends ArenaRoom<BattleState> {
       return;
     }
     this.starting = false;
+    if (this.options.match) void this.presence.publish(matchChannel(this.options.match.matchId), { status: 'started' } satisfies MatchOutcome);
     const { countdownMs } = this.services.config.battle;
     this.state.phase = 'countdown';
     this.state.startsAt = Date.now() + countdownMs;
@@ -218,6 +274,21 @@ export class BattleRoom extends ArenaRoom<BattleState> {
     this.state.players.forEach((p) => { p.answered = false; });
     this.broadcastAll('question', question);
     this.timer = this.clock.setTimeout(() => this.closeRound(), question.durationMs);
+    this.playBots(question);
+  }
+
+  /** Server-side bots answer like a child of the player's strength would (src/domain/bot.ts). */
+  private playBots(question: QuestionView): void {
+    for (const bot of this.engine.players.values()) {
+      if (!bot.isBot || bot.forfeited) continue;
+      const plan = botAnswer({ rating: this.options.practice?.rating ?? 1500, choices: question.choices.length, correctChoice: this.engine.answerKey(question.round), questionMs: question.durationMs }, this.botRng);
+      this.clock.setTimeout(() => {
+        if (this.engine.phase !== 'question' || this.engine.round !== question.round) return;
+        this.engine.answer(bot.userId, question.round, plan.choice, Date.now());
+        this.state.players.get(bot.userId)!.answered = true;
+        if (this.engine.allAnswered()) this.closeRound();
+      }, plan.delayMs);
+    }
   }
 
   private closeRound(): void {
@@ -258,12 +329,15 @@ export class BattleRoom extends ArenaRoom<BattleState> {
         this.services.logger.error({ err, battleId: record.battleId }, 'battle result could not be stored');
         this.state.phase = 'finished';
         this.clients.forEach((c) => this.sendError(c, 'battle_result', 'RESULT_NOT_SAVED', 'The result could not be saved; it was not counted.'));
+        if (this.shuttingDown) void this.disconnect(CloseCode.SERVER_SHUTDOWN);
         return;
       }
       this.state.winnerUserId = result.winnerUserId;
       this.state.phase = 'finished';
       this.broadcastAll('battle_result', result, { afterNextPatch: true });
-      this.clock.setTimeout(() => { void this.disconnect(CloseCode.CONSENTED); }, this.services.config.battle.finishedLingerMs);
+      // Clients may stay to read the result; on shutdown only long enough for it to go out.
+      const linger = this.shuttingDown ? 500 : this.services.config.battle.finishedLingerMs;
+      this.clock.setTimeout(() => { void this.disconnect(this.shuttingDown ? CloseCode.SERVER_SHUTDOWN : CloseCode.CONSENTED); }, linger);
     })());
   }
 }

@@ -3,6 +3,7 @@ import { defineRoom, defineServer, LocalPresence, matchMaker, type Presence, typ
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { PGlite } from '@electric-sql/pglite';
 import { BattleRoom } from '../rooms/BattleRoom';
+import { MatchmakingRoom } from '../rooms/MatchmakingRoom';
 import { PersonalRoom } from '../rooms/PersonalRoom';
 import { resolveJwtSecret } from './auth/tokens';
 import type { Config } from './config';
@@ -60,10 +61,12 @@ export async function createArena(config: Config, logger: Logger, options: Arena
       rooms: {
         personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),
         battle: defineRoom(bindRoom(BattleRoom, services)).filterBy(['subject']),
+        matchmaking: defineRoom(bindRoom(MatchmakingRoom, services)),
       },
       transport,
       presence,
       driver,
+      publicAddress: config.publicAddress,
       greet: false,
       gracefullyShutdown: false, // signals are handled by arena.config.ts, which owns the process
       express: (app) => mountHttp(app, services),

@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dbPoolSize: number;
   redisUrl: string | undefined;
+  /** host:port at which clients reach this process's rooms (several processes behind one world). */
+  publicAddress: string | undefined;
   jwtSecret: string | undefined;
   jwtTtlSeconds: number;
   monitorPassword: string | undefined;
@@ -23,6 +25,7 @@ export interface Config {
   linkCodeTtlMs: number;
   shutdownGraceMs: number;
   battle: { countdownMs: number; questionMs: number; revealMs: number; rounds: number; fillWaitMs: number; reconnectMs: number; finishedLingerMs: number };
+  matchmaking: { intervalMs: number; confirmMs: number; botAfterMs: number; baseRange: number; widenPerSecond: number; maxRange: number };
 }
 
 export class ConfigError extends Error {
@@ -41,6 +44,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.preprocess(blankToUndefined, z.string().regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// URL').optional()),
   DB_POOL_SIZE: int(1, 200).default(10),
+  PUBLIC_ADDRESS: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}(\/[\w\-/]*)?$/, 'host:port (no scheme), e.g. game1.example.com:2567').optional()),
   REDIS_URL: z.preprocess(blankToUndefined, z.string().regex(/^rediss?:\/\/.+/, 'a redis:// or rediss:// URL').optional()),
   JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'at least 32 characters').optional()),
   JWT_TTL_SECONDS: int(60, 60 * 60 * 24 * 90).default(60 * 60 * 24 * 7),
@@ -61,6 +65,12 @@ const envSchema = z.object({
   BATTLE_FILL_WAIT_MS: int(0, 120_000).default(5000),
   BATTLE_RECONNECT_MS: int(1000, 300_000).default(30_000),
   BATTLE_FINISHED_LINGER_MS: int(0, 600_000).default(60_000),
+  MATCH_INTERVAL_MS: int(20, 10_000).default(300),
+  MATCH_CONFIRM_MS: int(500, 14_000).default(10_000),
+  MATCH_BOT_AFTER_MS: int(0, 600_000).default(20_000),
+  MATCH_BASE_RANGE: int(0, 2000).default(100),
+  MATCH_WIDEN_PER_SECOND: int(0, 2000).default(25),
+  MATCH_MAX_RANGE: int(0, 4000).default(800),
 });
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
@@ -81,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,
     redisUrl: e.REDIS_URL,
+    // Several processes need each to tell clients where its rooms are; one process needs nothing.
+    publicAddress: e.PUBLIC_ADDRESS ?? (e.REDIS_URL ? `localhost:${e.PORT}` : undefined),
     jwtSecret: e.JWT_SECRET,
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
     monitorPassword: e.MONITOR_PASSWORD,
@@ -103,6 +115,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fillWaitMs: e.BATTLE_FILL_WAIT_MS,
       reconnectMs: e.BATTLE_RECONNECT_MS,
       finishedLingerMs: e.BATTLE_FINISHED_LINGER_MS,
+    },
+    matchmaking: {
+      intervalMs: e.MATCH_INTERVAL_MS,
+      confirmMs: e.MATCH_CONFIRM_MS,
+      botAfterMs: e.MATCH_BOT_AFTER_MS,
+      baseRange: e.MATCH_BASE_RANGE,
+      widenPerSecond: e.MATCH_WIDEN_PER_SECOND,
+      maxRange: Math.max(e.MATCH_MAX_RANGE, e.MATCH_BASE_RANGE),
     },
   };
 }

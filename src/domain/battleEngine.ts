@@ -195,6 +195,11 @@ export class BattleEngine {
     return { round: this.round, correctChoice: q.correctChoice, results };
   }
 
+  /** The correct choice of a round, for the server's own bots only: never sent before round_result. */
+  answerKey(round: number): number {
+    return this.questions[round - 1].correctChoice;
+  }
+
   /** True when another round follows the current one. */
   hasMoreRounds(): boolean {
     return this.round < this.questions.length;

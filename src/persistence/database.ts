@@ -76,6 +76,28 @@ export async function withBackoff<T>(
   }
 }
 
+/** Advisory-lock key serialising migrations across processes (any constant unique to this app). */
+const MIGRATION_LOCK_KEY = 7_204_613_991;
+
+/**
+ * Applies pending migrations. On a PostgreSQL server several processes may start at once (a cluster):
+ * they queue on an advisory lock so one migrates and the others then find nothing to do. PGlite needs no
+ * such lock (the DATA_DIR lock already keeps it to one process) and could not take it anyway: its single
+ * connection is the one the migrations need.
+ */
+async function migrate(dataSource: DataSource, shared: boolean) {
+  if (!shared) return dataSource.runMigrations({ transaction: 'each' });
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await runner.release();
+  }
+}
+
 /**
  * Opens the configured database, waits for it (with backoff), and applies pending migrations.
  * `pglite` lets tests share one in-memory embedded instance per process.
@@ -106,7 +128,7 @@ export async function openDatabase(
       maxMs: 5000,
       onRetry: (err, n, waitMs) => logger.warn({ err: String(err), attempt: n, waitMs }, 'database not reachable yet; retrying'),
     });
-    const applied = options.migrate === false ? [] : await dataSource.runMigrations({ transaction: 'each' });
+    const applied = options.migrate === false ? [] : await migrate(dataSource, Boolean(config.databaseUrl));
     if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => {});

@@ -22,6 +22,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     BATTLE_FILL_WAIT_MS: '100',
     BATTLE_RECONNECT_MS: '1500',
     BATTLE_FINISHED_LINGER_MS: '2000',
+    MATCH_INTERVAL_MS: '50',
+    MATCH_CONFIRM_MS: '1500',
+    MATCH_BOT_AFTER_MS: '1000',
     MONITOR_PASSWORD: 'monitor-test-password',
     ...overrides,
   });
