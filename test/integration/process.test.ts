@@ -32,10 +32,15 @@ describe('the server process (npm start)', function () {
     running.push(first);
     await waitHealthy(first);
     const username = `restart_${process.pid}`;
-    assert.equal((await post(first.port, '/auth/register', { username, password: 'survives-restart', role: 'student' })).status, 201);
+    const registered = await post(first.port, '/auth/register', { username, password: 'survives-restart', role: 'student' });
+    assert.equal(registered.status, 201);
+    await fetch(`http://127.0.0.1:${first.port}/me`, { headers: { authorization: `Bearer ${registered.body.token}` } });
+    await post(first.port, '/auth/login', { username, password: 'wrong-password-logged?' });
     assert.equal(await first.stop('SIGTERM'), 0);
     assert.match(first.output(), /shutdown complete/);
-    assert.ok(!first.output().includes('survives-restart'), 'the password never reaches the log');
+    for (const secret of ['survives-restart', 'wrong-password-logged?', registered.body.token]) {
+      assert.ok(!first.output().includes(secret), 'no password or token ever reaches the log');
+    }
 
     const second = startServer({ ...env, PORT: String(await freePort()) });
     running.push(second);

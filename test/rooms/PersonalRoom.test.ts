@@ -117,4 +117,16 @@ describe('personal room', () => {
     calm.send('mark_read', { ids: ['00000000-0000-4000-8000-000000000000'] });
     assert.deepEqual(await ack, { ids: ['00000000-0000-4000-8000-000000000000'], updated: 0 });
   });
+
+  it('closes a connection that sends a frame over the 4 KiB WebSocket limit, and only that one', async () => {
+    const alice = await registerUser(t);
+    const big = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const calm = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const closed = new Promise<number>((resolve) => big.onLeave((code: number) => resolve(code)));
+    big.send('mark_read', { ids: ['x'.repeat(5000)] });
+    assert.equal(await closed, 1009); // "message too big"
+    const ack = nextMessage(calm, 'marked_read');
+    calm.send('mark_read', { ids: ['00000000-0000-4000-8000-000000000000'] });
+    assert.equal((await ack).updated, 0);
+  });
 });
