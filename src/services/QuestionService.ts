@@ -13,15 +13,8 @@ export interface CandidateQuery {
   limit?: number;
 }
 
-interface QuestionRow {
-  id: string;
-  subject: Subject;
-  grade: number;
-  difficulty: number;
-  prompt: string;
-  choices: string[];
-  answer: number;
-}
+/** A `questions` row as selected (the columns are the pack fields). */
+type QuestionRow = QuestionInput;
 
 /** The question bank in the database: candidates for battles, and imported packs. */
 export class QuestionService {
