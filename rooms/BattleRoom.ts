@@ -64,6 +64,7 @@ export class BattleRoom extends ArenaRoom<BattleState> {
   private currentQuestion: QuestionView | undefined;
   private code = '';
   private shuttingDown = false;
+  private result: BattleResult | undefined;
   private options!: ServerBattleOptions;
   private botRng = createRng('unused');
 
@@ -142,6 +143,8 @@ export class BattleRoom extends ArenaRoom<BattleState> {
     const userId = this.userBySession.get(client.sessionId)!;
     this.engine.setConnected(userId, true);
     this.seat(client).connected = true;
+    // Back after the end: the result they missed while away.
+    if (this.result) return this.sendTo(client, 'battle_result', this.result);
     // Back mid-question: show it again, with the original deadline.
     if (this.engine.phase === 'question' && this.currentQuestion && !this.seat(client).answered) this.sendTo(client, 'question', this.currentQuestion);
   }
@@ -228,6 +231,8 @@ export class BattleRoom extends ArenaRoom<BattleState> {
       this.fillTimer = undefined;
       return;
     }
+    // A matchmade battle waits for everyone it was made for (the confirm timer calls it off otherwise).
+    if (this.options.match && this.engine.players.size < this.options.match.userIds.length) return;
     const full = this.engine.players.size >= this.engine.settings.maxPlayers;
     const fillWait = this.services.config.battle.fillWaitMs;
     const immediate = this.engine.settings.mode !== 'quick' || this.options.match !== undefined;
@@ -332,6 +337,7 @@ export class BattleRoom extends ArenaRoom<BattleState> {
         if (this.shuttingDown) void this.disconnect(CloseCode.SERVER_SHUTDOWN);
         return;
       }
+      this.result = result;
       this.state.winnerUserId = result.winnerUserId;
       this.state.phase = 'finished';
       this.broadcastAll('battle_result', result, { afterNextPatch: true });

@@ -103,6 +103,12 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 
   /** Logs what escaped a room callback, so one faulty room never takes the process down. */
   onUncaughtException(error: RoomException, methodName: RoomMethodName): void {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof ServerError && cause.code >= 400 && cause.code < 500) {
+      // A deliberate refusal (403, 409, …) thrown to reject a join: the client is told; nothing broke.
+      this.services.logger.debug({ room: this.roomName, roomId: this.roomId, methodName, code: cause.code, reason: cause.message }, 'join refused');
+      return;
+    }
     this.services.metrics.errors.inc({ transport: 'room', code: `UNCAUGHT_${methodName}` });
     this.services.logger.error({ err: error.cause ?? error, room: this.roomName, roomId: this.roomId, methodName }, 'uncaught room exception');
   }

@@ -81,6 +81,12 @@ describe('matchmaking room', function () {
     const found = await Promise.all(rooms.map((r) => nextMessage(r, 'match_found')));
     assert.equal(new Set(found.map((f) => f.matchId)).size, 1);
     assert.equal(found[0].opponents.length, 2);
+    // Two take their seats at once, the third a little later: the battle waits for all three.
+    const first = await Promise.all([0, 1].map((i) => sdkClient(t, users[i].token).consumeSeatReservation<any>(found[i].reservation)));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(first[0].state.phase, 'waiting');
+    const third = await sdkClient(t, users[2].token).consumeSeatReservation<any>(found[2].reservation);
+    await eventually(() => third.state.players?.size === 3 && third.state.phase !== 'waiting', 3000, 'three-player battle started');
   });
 
   it('requeues the others when a reservation is not consumed in time', async () => {
