@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { matchMaker, type Client, type Delayed } from '@colyseus/core';
+import { matchMaker, ServerError, type Client, type Delayed } from '@colyseus/core';
 import { z } from 'zod';
 import type { Principal } from '../src/auth/tokens';
 import { BOT_NAMES } from '../src/domain/bot';
@@ -7,7 +7,7 @@ import { pairQueue, type QueueEntry } from '../src/domain/pairing';
 import { SUBJECTS } from '../src/domain/questionPack';
 import { createRng } from '../src/domain/random';
 import { DomainError, RuleError } from '../src/errors';
-import { ArenaRoom, on } from '../src/realtime/roomKit';
+import { ArenaRoom, JOIN_ERROR, on } from '../src/realtime/roomKit';
 import { matchChannel, type MatchOutcome } from './BattleRoom';
 import { MatchmakingState } from '../schema/MatchmakingState';
 
@@ -71,6 +71,8 @@ export class MatchmakingRoom extends ArenaRoom<MatchmakingState> {
 
   async onJoin(client: Client, options: { queue: z.output<typeof QueueOptions> }, auth: Principal) {
     const q = options.queue;
+    // One ticket per user: a second tab would let one child land in two battles at once.
+    if ([...this.tickets.values()].some((t) => t.userId === auth.userId)) throw new ServerError(JOIN_ERROR.CONFLICT, 'you are already in the queue or in a match being made');
     // Loaded once on join: the subject's rating steers pairing.
     const profile = await this.services.accounts.me(auth.userId);
     // TODO(issue 4): the subject's rating once per-subject ratings land; the overall one until then.

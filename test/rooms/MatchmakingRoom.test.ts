@@ -64,6 +64,12 @@ describe('matchmaking room', function () {
     assert.equal(otherFound.length, 0);
   });
 
+  it('holds one ticket per user: a second tab is refused with 409', async () => {
+    const a = await registerUser(t);
+    await queue(t, a, { subject: 'math' });
+    assert.equal(await joinError(sdkClient(t, a.token).joinOrCreate('matchmaking', { subject: 'science' })), 409);
+  });
+
   it('removes a player who leaves the queue at once', async () => {
     const a = await registerUser(t);
     const b = await registerUser(t);
