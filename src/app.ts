@@ -3,6 +3,7 @@ import { defineRoom, defineServer, LocalPresence, matchMaker, type Presence, typ
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { PGlite } from '@electric-sql/pglite';
 import { BattleRoom } from '../rooms/BattleRoom';
+import { LeaderboardRoom } from '../rooms/LeaderboardRoom';
 import { MatchmakingRoom } from '../rooms/MatchmakingRoom';
 import { PersonalRoom } from '../rooms/PersonalRoom';
 import { resolveJwtSecret } from './auth/tokens';
@@ -61,6 +62,7 @@ export async function createArena(config: Config, logger: Logger, options: Arena
       rooms: {
         personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),
         battle: defineRoom(bindRoom(BattleRoom, services)).filterBy(['subject']),
+        leaderboard: defineRoom(bindRoom(LeaderboardRoom, services)).filterBy(['board']),
         matchmaking: defineRoom(bindRoom(MatchmakingRoom, services)),
       },
       transport,

@@ -4,8 +4,10 @@
  * outcome in one transaction, so the same record and profiles always settle the same way.
  */
 import type { BattleRecord, ParticipantResult, Standing } from './battleRecord';
-import { rateBattle, type Rating } from './glicko2';
+import { initialRating, rateBattle, type Rating } from './glicko2';
 import { levelForXp, levelsGained } from './levels';
+import { SUBJECTS, type Subject } from './questionPack';
+import { decayedRating } from './ratingPeriods';
 import { computeRewards, type Rewards } from './rewards';
 
 /** What a bot shows as its rating in standings: bots are not rated, so before = after and delta is 0. */
@@ -13,8 +15,16 @@ export const BOT_SHOWN_RATING = 0;
 
 /** A human player's profile just before the battle is applied (read under a row lock). */
 export interface PlayerProfile {
+  /** The overall rating as stored (before inactivity decay). */
   rating: Rating;
   xp: number;
+  /** When the overall rating last moved; null (or absent) when it never did, so nothing decays. */
+  ratedAt?: Date | null;
+  /**
+   * The stored rating in the battle's subject, with when it last moved; null (or absent) when the player
+   * has no rated battle in that subject yet, so it starts from the Glicko-2 defaults.
+   */
+  subjectRating?: { rating: Rating; ratedAt: Date } | null;
 }
 
 /** The outcome for one human participant. */
@@ -23,8 +33,12 @@ export interface PlayerSettlement {
   /** Sole first place (a tie for first has no winner). */
   won: boolean;
   rewards: Rewards;
+  /** The overall rating the battle used: the stored one, its deviation grown for idle periods when rated. */
   ratingBefore: Rating;
   ratingAfter: Rating;
+  /** The subject rating before (decayed, or the defaults for a first battle) and after; null when it does not move. */
+  subjectBefore: Rating | null;
+  subjectAfter: Rating | null;
   xpBefore: number;
   xpAfter: number;
   levelAfter: number;
@@ -37,6 +51,8 @@ export interface BattleSettlement {
   winnerUserId: string;
   /** Whether ratings actually move: a rated battle with at least two humans. */
   ratingsApplied: boolean;
+  /** The subject whose ratings move as well: the battle's subject when ratings apply and it is not 'mixed'. */
+  ratedSubject: Subject | null;
   players: PlayerSettlement[];
   bots: ParticipantResult[];
 }
@@ -86,9 +102,19 @@ export function checkBattleRecord(r: BattleRecord): void {
   if (problems.length > 0) throw new RangeError(`invalid battle record ${r.battleId}: ${problems.join('; ')}`);
 }
 
+/** True for one of the four subjects (not 'mixed'): the subjects that have their own ratings and boards. */
+export function isSubject(s: string): s is Subject {
+  return (SUBJECTS as readonly string[]).includes(s);
+}
+
 /**
  * Settles a battle for its humans. `profiles` holds each human's current rating and XP; bots are carried
  * through untouched (never rated, never rewarded).
+ *
+ * When ratings apply, each rating first decays for the idle periods between its last change and the
+ * battle's end (`record.endedAt`, not the wall clock: the same record always settles the same way, even
+ * when storing it is retried later). A subject battle also rates the players' subject ratings, from the
+ * same placements, independently of the overall ones.
  */
 export function settleBattle(record: BattleRecord, profiles: ReadonlyMap<string, PlayerProfile>): BattleSettlement {
   checkBattleRecord(record);
@@ -102,8 +128,21 @@ export function settleBattle(record: BattleRecord, profiles: ReadonlyMap<string,
   // Rated only against other humans: one human among bots has no one to be rated against, and rating an
   // empty period would only inflate their deviation.
   const ratingsApplied = record.rated && humans.length >= 2;
+  const ratedSubject = ratingsApplied && isSubject(record.subject) ? record.subject : null;
+  const at = record.endedAt;
+  const overallBefore = new Map<string, Rating>(humans.map((h): [string, Rating] => {
+    const p = profiles.get(h.userId)!;
+    return [h.userId, ratingsApplied ? decayedRating(p.rating, p.ratedAt ?? null, at) : p.rating];
+  }));
+  const subjectBefore = new Map<string, Rating>(ratedSubject ? humans.map((h): [string, Rating] => {
+    const s = profiles.get(h.userId)!.subjectRating;
+    return [h.userId, s ? decayedRating(s.rating, s.ratedAt, at) : initialRating()];
+  }) : []);
   const rated = ratingsApplied
-    ? rateBattle(humans.map((h) => ({ id: h.userId, placement: h.placement, rating: profiles.get(h.userId)!.rating })))
+    ? rateBattle(humans.map((h) => ({ id: h.userId, placement: h.placement, rating: overallBefore.get(h.userId)! })))
+    : null;
+  const ratedInSubject = ratedSubject
+    ? rateBattle(humans.map((h) => ({ id: h.userId, placement: h.placement, rating: subjectBefore.get(h.userId)! })))
     : null;
 
   const players = humans.map((participant): PlayerSettlement => {
@@ -123,15 +162,17 @@ export function settleBattle(record: BattleRecord, profiles: ReadonlyMap<string,
       participant,
       won,
       rewards,
-      ratingBefore: profile.rating,
+      ratingBefore: overallBefore.get(participant.userId)!,
       ratingAfter: rated?.get(participant.userId) ?? profile.rating,
+      subjectBefore: subjectBefore.get(participant.userId) ?? null,
+      subjectAfter: ratedInSubject?.get(participant.userId) ?? null,
       xpBefore: profile.xp,
       xpAfter,
       levelAfter: levelForXp(xpAfter),
       levelsGained: levelsGained(profile.xp, xpAfter),
     };
   });
-  return { winnerUserId, ratingsApplied, players, bots };
+  return { winnerUserId, ratingsApplied, ratedSubject, players, bots };
 }
 
 /** Standings in the order clients list them: by placement, then by id so ties have a stable order. */

@@ -5,8 +5,10 @@ import type { Services } from '../services';
 import { accountsRouter } from './accounts.routes';
 import { battlesRouter } from './battles.routes';
 import { errorBody, errorHandler, notFound } from './errors';
+import { leaderboardsRouter } from './leaderboards.routes';
 import { opsRouter } from './ops.routes';
 import { parentsRouter } from './parents.routes';
+import { ratingsRouter } from './ratings.routes';
 
 /** Records latency per matched route (never per raw path, which would explode label cardinality). */
 function httpMetrics(s: Services): RequestHandler {
@@ -52,6 +54,8 @@ export function mountHttp(app: Application, s: Services): void {
   app.use(accountsRouter(s, json));
   app.use(parentsRouter(s, json));
   app.use(battlesRouter(s));
+  app.use(ratingsRouter(s));
+  app.use(leaderboardsRouter(s));
   app.use(notFound);
   app.use(errorHandler(s.logger, s.metrics));
 }

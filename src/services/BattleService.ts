@@ -4,12 +4,14 @@ import type { Principal } from '../auth/tokens';
 import { DomainError } from '../errors';
 import type { AnswerLogEntry, BattleMode, BattleRecord, BattleResult, ParticipantResult, PlayedQuestion, Standing } from '../domain/battleRecord';
 import { winnerOf } from '../domain/scoring';
+import { publicBoardName, subjectBoardKey, weeklyBoardKey, weekStartDate } from '../domain/leaderboards';
 import {
-  BOT_SHOWN_RATING, checkBattleRecord, isUuid, settleBattle, shownRating, sortStandings, type BattleSettlement, type PlayerProfile,
+  BOT_SHOWN_RATING, checkBattleRecord, isSubject, isUuid, settleBattle, shownRating, sortStandings, type BattleSettlement, type PlayerProfile,
 } from '../domain/settlement';
 import type { Logger } from '../logger';
-import type { StoredBot } from '../persistence/entities';
+import type { Role, StoredBot } from '../persistence/entities';
 import { chunks, valuesList } from '../persistence/sql';
+import type { EntryChange, LeaderboardChanged, LeaderboardService } from './LeaderboardService';
 import type { NewNotification, NotificationService, NotificationView } from './NotificationService';
 
 /** One line of GET /me/battles (contract). */
@@ -71,6 +73,23 @@ interface ParticipantRow {
 
 type Announcement = { userId: string; notification: NotificationView };
 
+/** What a finished battle announces after commit: notifications, and which leaderboards moved. */
+interface Applied {
+  announce: Announcement[];
+  boards: LeaderboardChanged;
+}
+
+interface LockedPlayer {
+  id: string;
+  username: string;
+  role: Role;
+  xp: number;
+  rating: number;
+  rating_deviation: number;
+  rating_volatility: number;
+  rated_at: Date | null;
+}
+
 const iso = (d: Date | string): string => new Date(d).toISOString();
 
 function standingOf(p: ParticipantRow): Standing {
@@ -93,28 +112,33 @@ export class BattleService {
     private readonly db: DataSource,
     private readonly notifications: NotificationService,
     private readonly logger: Logger,
+    private readonly leaderboards: LeaderboardService,
   ) {}
 
   /**
    * Stores a finished battle and applies its rewards and ratings, all or nothing, exactly once: a battle
    * id that is already stored applies nothing and answers the stored result (so a room may retry freely).
-   * Notifications are stored in the same transaction and published only after it commits.
+   * Ratings (overall, and the subject's for a subject battle), their history, weekly XP and the leaderboards
+   * move in the same transaction. Notifications and the `leaderboard:changed` announcement are published
+   * only after it commits.
    */
   async finish(record: BattleRecord): Promise<BattleResult> {
     checkBattleRecord(record);
-    const { result, announce } = await this.db.transaction(async (m) => {
-      const announce = await this.apply(m, record);
-      return { result: await this.readResult(m, record.battleId), announce };
+    const { result, announce, boards } = await this.db.transaction(async (m) => {
+      const applied = await this.apply(m, record);
+      return { result: await this.readResult(m, record.battleId), ...applied };
     });
     if (announce.length > 0) {
       // Stored already: a failed publish only delays them to the user's next visit to their personal room.
       await this.notifications.publish(announce).catch((err) => this.logger.warn({ err: String(err), battleId: record.battleId }, 'battle notifications not published live'));
     }
+    // Stored already too: a lost announcement only delays open leaderboard rooms until the next change.
+    await this.leaderboards.publishChanged(boards).catch((err) => this.logger.warn({ err: String(err), battleId: record.battleId }, 'leaderboard change not published'));
     return result;
   }
 
   /** The battle's writes; empty (and nothing written) when the battle was stored before. */
-  private async apply(m: EntityManager, record: BattleRecord): Promise<Announcement[]> {
+  private async apply(m: EntityManager, record: BattleRecord): Promise<Applied> {
     const humans = record.participants.filter((p) => !p.isBot);
     const bots: StoredBot[] = record.participants.filter((p) => p.isBot).map(({ isBot: _bot, ...rest }) => rest);
     const winner = winnerOf(record.participants);
@@ -123,9 +147,14 @@ export class BattleService {
     // locks on their rows: two battles sharing players then queue on the first lock instead of
     // deadlocking. FOR NO KEY UPDATE is the lock our UPDATE needs, and it leaves other transactions' FK
     // checks (say a notification for one of these players) unblocked.
+    //
+    // Every other row this unit of work writes for a player (subject rating, weekly XP, board entries) is
+    // written only under this lock, so these locks alone order all battles that share players. The one
+    // shared resource, the rank histogram, is written last in a globally sorted order (LeaderboardService).
     const ids = humans.map((h) => h.userId).sort();
-    const locked: Array<{ id: string; xp: number; rating: number; rating_deviation: number; rating_volatility: number }> = await m.query(
-      `SELECT "id", "xp", "rating", "rating_deviation", "rating_volatility" FROM "users" WHERE "id" = ANY($1::uuid[]) ORDER BY "id" FOR NO KEY UPDATE`, [ids]);
+    const locked: LockedPlayer[] = await m.query(
+      `SELECT "id", "username", "role", "xp", "rating", "rating_deviation", "rating_volatility", "rated_at"
+         FROM "users" WHERE "id" = ANY($1::uuid[]) ORDER BY "id" FOR NO KEY UPDATE`, [ids]);
 
     // The insert is the idempotency gate: a second finish of the same battle (after the first committed,
     // or waiting above until it did) finds the row and applies nothing.
@@ -136,10 +165,22 @@ export class BattleService {
       [record.battleId, record.mode, record.subject, record.rated, record.seed, record.rounds, record.questionMs,
         JSON.stringify(record.questions), JSON.stringify(bots), winner && !winner.isBot ? winner.userId : null, record.startedAt, record.endedAt],
     );
-    if (inserted.length === 0) return [];
+    if (inserted.length === 0) return { announce: [], boards: { boards: [], userIds: [] } };
 
+    const subjectRows: Array<{ user_id: string; rating: number; deviation: number; volatility: number; rated_at: Date }> =
+      record.rated && isSubject(record.subject)
+        ? await m.query(
+          `SELECT "user_id", "rating", "deviation", "volatility", "rated_at" FROM "subject_ratings"
+            WHERE "user_id" = ANY($1::uuid[]) AND "subject" = $2 ORDER BY "user_id" FOR NO KEY UPDATE`, [ids, record.subject])
+        : [];
+    const subjectOf = new Map(subjectRows.map((s) => [s.user_id, {
+      rating: { rating: s.rating, deviation: s.deviation, volatility: s.volatility }, ratedAt: new Date(s.rated_at),
+    }]));
     const profiles = new Map<string, PlayerProfile>(locked.map((u) => [u.id, {
-      xp: u.xp, rating: { rating: u.rating, deviation: u.rating_deviation, volatility: u.rating_volatility },
+      xp: u.xp,
+      rating: { rating: u.rating, deviation: u.rating_deviation, volatility: u.rating_volatility },
+      ratedAt: u.rated_at ? new Date(u.rated_at) : null,
+      subjectRating: subjectOf.get(u.id) ?? null,
     }]));
     const missing = ids.filter((id) => !profiles.has(id));
     if (missing.length > 0) throw new DomainError('USER_NOT_FOUND', `battle ${record.battleId}: no account for participant(s) ${missing.join(', ')}`);
@@ -147,7 +188,9 @@ export class BattleService {
     // Each battle is its own Glicko-2 rating period. Battles are short and children expect to see their
     // rating move right after one; pooling battles into daily periods would delay that and make a result
     // depend on which other battles happened to share its period. Per-battle periods shrink deviation
-    // faster, which the minimum deviation in glicko2.ts bounds.
+    // faster, which the minimum deviation in glicko2.ts bounds. Time between battles still counts: before
+    // rating, settleBattle grows each deviation for every idle day since the rating last moved
+    // (src/domain/ratingPeriods.ts), measured to the battle's end so that a retried finish settles the same.
     const settled = settleBattle(record, profiles);
     await this.insertParticipants(m, record, settled);
     await this.insertAnswers(m, record.battleId, record.answers);
@@ -155,15 +198,84 @@ export class BattleService {
     for (const p of settled.players) {
       await m.query(
         `UPDATE "users" SET "xp" = $2, "coins" = "coins" + $3, "level" = $4, "battles" = "battles" + 1, "wins" = "wins" + $5,
-           "rating" = $6, "rating_deviation" = $7, "rating_volatility" = $8, "rated_at" = COALESCE($9, "rated_at"), "updated_at" = now()
+           "rating" = $6, "rating_deviation" = $7, "rating_volatility" = $8, "rated_at" = GREATEST("rated_at", $9::timestamptz), "updated_at" = now()
          WHERE "id" = $1`,
         [p.participant.userId, p.xpAfter, p.rewards.coins, p.levelAfter, p.won ? 1 : 0,
           p.ratingAfter.rating, p.ratingAfter.deviation, p.ratingAfter.volatility, settled.ratingsApplied ? record.endedAt : null],
       );
     }
+    await this.upsertSubjectRatings(m, record, settled);
+    await this.insertRatingHistory(m, record, settled);
+    const weekly = await this.addWeeklyXp(m, record, settled);
     const items = this.notificationsFor(record.battleId, settled);
     const stored = await this.notifications.store(m, items);
-    return stored.map((notification, i) => ({ userId: items[i].userId, notification }));
+
+    // Boards last: the rank histogram rows they end with are shared by every battle, so they are held for
+    // the shortest time. Only students are on boards.
+    const students = new Map(locked.filter((u) => u.role === 'student').map((u) => [u.id, u.username]));
+    const changes = this.boardChanges(settled, weekly, students);
+    await this.leaderboards.applyChanges(m, changes);
+    return {
+      announce: stored.map((notification, i) => ({ userId: items[i].userId, notification })),
+      boards: { boards: [...new Set(changes.map((c) => publicBoardName(c.board)))], userIds: [...new Set(changes.map((c) => c.userId))] },
+    };
+  }
+
+  /** A subject battle moves the players' subject ratings too; a first one creates the row. */
+  private async upsertSubjectRatings(m: EntityManager, record: BattleRecord, settled: BattleSettlement): Promise<void> {
+    if (!settled.ratedSubject) return;
+    const params = settled.players.flatMap((p) => [
+      p.participant.userId, settled.ratedSubject, p.subjectAfter!.rating, p.subjectAfter!.deviation, p.subjectAfter!.volatility, record.endedAt, 1,
+    ]);
+    await m.query(
+      `INSERT INTO "subject_ratings" ("user_id", "subject", "rating", "deviation", "volatility", "rated_at", "battles")
+       VALUES ${valuesList(settled.players.length, new Array(7).fill(undefined))}
+       ON CONFLICT ("user_id", "subject") DO UPDATE SET "rating" = EXCLUDED."rating", "deviation" = EXCLUDED."deviation",
+         "volatility" = EXCLUDED."volatility", "rated_at" = GREATEST("subject_ratings"."rated_at", EXCLUDED."rated_at"),
+         "battles" = "subject_ratings"."battles" + 1`,
+      params);
+  }
+
+  /** One history line per player and rating scope that moved, stamped with the battle's end. */
+  private async insertRatingHistory(m: EntityManager, record: BattleRecord, settled: BattleSettlement): Promise<void> {
+    if (!settled.ratingsApplied) return;
+    const lines = settled.players.flatMap((p) => [
+      { userId: p.participant.userId, scope: 'overall', before: p.ratingBefore, after: p.ratingAfter },
+      ...(settled.ratedSubject ? [{ userId: p.participant.userId, scope: settled.ratedSubject, before: p.subjectBefore!, after: p.subjectAfter! }] : []),
+    ]);
+    await m.query(
+      `INSERT INTO "rating_history" ("id", "user_id", "scope", "battle_id", "rating_before", "rating_after", "deviation_before", "deviation_after", "created_at")
+       VALUES ${valuesList(lines.length, new Array(9).fill(undefined))}`,
+      lines.flatMap((l) => [randomUUID(), l.userId, l.scope, record.battleId, l.before.rating, l.after.rating, l.before.deviation, l.after.deviation, record.endedAt]));
+  }
+
+  /** Adds the battle's XP to each player's total for the week the battle ended in; returns the new totals. */
+  private async addWeeklyXp(m: EntityManager, record: BattleRecord, settled: BattleSettlement): Promise<{ week: string; totals: Map<string, number> }> {
+    const week = weekStartDate(record.endedAt);
+    const earners = settled.players.filter((p) => p.rewards.xp > 0);
+    if (earners.length === 0) return { week, totals: new Map() };
+    const rows: Array<{ user_id: string; xp: number }> = await m.query(
+      `INSERT INTO "weekly_xp" ("week_start", "user_id", "xp") VALUES ${valuesList(earners.length, ['date', undefined, undefined])}
+       ON CONFLICT ("week_start", "user_id") DO UPDATE SET "xp" = "weekly_xp"."xp" + EXCLUDED."xp"
+       RETURNING "user_id", "xp"`,
+      earners.flatMap((p) => [week, p.participant.userId, p.rewards.xp]));
+    return { week, totals: new Map(rows.map((r) => [r.user_id, r.xp])) };
+  }
+
+  /** The board values this battle sets for its students (ratings as shown, XP totals). */
+  private boardChanges(settled: BattleSettlement, weekly: { week: string; totals: Map<string, number> }, students: Map<string, string>): EntryChange[] {
+    const changes: EntryChange[] = [];
+    for (const p of settled.players) {
+      const userId = p.participant.userId;
+      const username = students.get(userId);
+      if (username === undefined) continue;
+      if (p.xpAfter > 0) changes.push({ board: 'xp', userId, username, value: p.xpAfter });
+      const weekXp = weekly.totals.get(userId);
+      if (weekXp !== undefined && weekXp > 0) changes.push({ board: weeklyBoardKey(weekly.week), userId, username, value: weekXp });
+      if (settled.ratingsApplied) changes.push({ board: 'rating', userId, username, value: shownRating(p.ratingAfter.rating) });
+      if (settled.ratedSubject) changes.push({ board: subjectBoardKey(settled.ratedSubject), userId, username, value: shownRating(p.subjectAfter!.rating) });
+    }
+    return changes;
   }
 
   private async insertParticipants(m: EntityManager, record: BattleRecord, settled: BattleSettlement): Promise<void> {

@@ -6,9 +6,11 @@ import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { AccountService } from './AccountService';
 import { BattleService } from './BattleService';
+import { LeaderboardService } from './LeaderboardService';
 import { NotificationService } from './NotificationService';
 import { QuestionService } from './QuestionService';
 import { RateLimiter } from './RateLimiter';
+import { RatingService } from './RatingService';
 import { RoomCodes } from './RoomCodes';
 
 /** Everything rooms and routes need, built once in the wiring (src/app.ts) and passed in. */
@@ -23,6 +25,8 @@ export interface Services {
   notifications: NotificationService;
   questions: QuestionService;
   battles: BattleService;
+  ratings: RatingService;
+  leaderboards: LeaderboardService;
   roomCodes: RoomCodes;
   /** The clock every service reads; tests replace it. */
   now: () => Date;
@@ -36,6 +40,7 @@ export function buildServices(deps: {
   const tokens = new TokenService(deps.jwtSecret, deps.config.jwtTtlSeconds);
   const limiter = new RateLimiter(deps.presence, deps.config.loginRateLimit.windowMs, () => now().getTime());
   const notifications = new NotificationService(deps.db, deps.presence);
+  const leaderboards = new LeaderboardService(deps.db, deps.presence, now);
   return {
     config: deps.config,
     logger: deps.logger,
@@ -46,7 +51,9 @@ export function buildServices(deps: {
     accounts: new AccountService(deps.db, tokens, limiter, deps.config.loginRateLimit, deps.config.linkCodeTtlMs, now),
     notifications,
     questions: new QuestionService(deps.db),
-    battles: new BattleService(deps.db, notifications, deps.logger),
+    battles: new BattleService(deps.db, notifications, deps.logger, leaderboards),
+    ratings: new RatingService(deps.db, now),
+    leaderboards,
     roomCodes: new RoomCodes(deps.presence),
     now,
   };
