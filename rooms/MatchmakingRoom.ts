@@ -75,8 +75,8 @@ export class MatchmakingRoom extends ArenaRoom<MatchmakingState> {
     if ([...this.tickets.values()].some((t) => t.userId === auth.userId)) throw new ServerError(JOIN_ERROR.CONFLICT, 'you are already in the queue or in a match being made');
     // Loaded once on join: the subject's rating steers pairing.
     const profile = await this.services.accounts.me(auth.userId);
-    // TODO(issue 4): the subject's rating once per-subject ratings land; the overall one until then.
-    const rating = { rating: profile.rating.value, deviation: profile.rating.deviation };
+    // The subject's rating (the overall one for mixed, or before a first rated battle in the subject).
+    const rating = await this.services.ratings.ratingFor(auth.userId, q.subject);
     const ticket: Ticket = {
       id: client.sessionId, sessionId: client.sessionId, userId: auth.userId, username: auth.username, principal: auth,
       rating: rating.rating, deviation: rating.deviation, grade: q.grade ?? profile.grade ?? null, subject: q.subject, size: q.size,
