@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { BattleRecord, ParticipantResult } from '../../src/domain/battleRecord';
-import { initialRating, rateBattle } from '../../src/domain/glicko2';
+import { decayDeviation, initialRating, rateBattle } from '../../src/domain/glicko2';
 import { checkBattleRecord, settleBattle, sortStandings, type PlayerProfile } from '../../src/domain/settlement';
 
 const ids = Array.from({ length: 4 }, () => randomUUID());
@@ -46,6 +46,43 @@ describe('settlement', () => {
     assert.equal(s.players.length, 1);
     assert.deepEqual(s.bots.map((b) => b.userId), ['bot-1']);
     assert.equal(s.players[0].won, false);
+  });
+
+  it('grows each deviation for the idle days before the battle\'s end, then rates from it; a practice battle decays nothing', () => {
+    const r = record([{ userId: ids[0], placement: 1 }, { userId: ids[1], placement: 2 }], { endedAt: new Date(Date.UTC(2026, 2, 31, 12)) });
+    const settled = { rating: 1600, deviation: 50, volatility: 0.06 };
+    const profiles = new Map<string, PlayerProfile>([
+      [ids[0], { rating: settled, xp: 0, ratedAt: new Date(Date.UTC(2026, 2, 1, 6)) }], // 30 days and 6 hours before
+      [ids[1], { rating: settled, xp: 0, ratedAt: null }],
+    ]);
+    const s = settleBattle(r, profiles);
+    const decayed = decayDeviation(settled, 30);
+    assert.deepEqual(s.players[0].ratingBefore, decayed);
+    assert.deepEqual(s.players[1].ratingBefore, settled, 'never rated: no decay');
+    const expected = rateBattle([{ id: ids[0], placement: 1, rating: decayed }, { id: ids[1], placement: 2, rating: settled }]);
+    assert.deepEqual(s.players[0].ratingAfter, expected.get(ids[0]));
+    const practice = settleBattle({ ...r, rated: false }, profiles);
+    assert.deepEqual(practice.players[0].ratingBefore, settled);
+    assert.deepEqual(practice.players[0].ratingAfter, settled);
+  });
+
+  it('rates the subject of a subject battle from the subject ratings (defaults when missing), and no subject in a mixed one', () => {
+    const r = record([{ userId: ids[0], placement: 2 }, { userId: ids[1], placement: 1 }], { subject: 'science' });
+    const science = { rating: 1450, deviation: 90, volatility: 0.06 };
+    const profiles = new Map<string, PlayerProfile>([
+      [ids[0], { rating: { rating: 1700, deviation: 60, volatility: 0.06 }, xp: 0, subjectRating: { rating: science, ratedAt: r.endedAt } }],
+      [ids[1], { rating: initialRating(), xp: 0, subjectRating: null }],
+    ]);
+    const s = settleBattle(r, profiles);
+    assert.equal(s.ratedSubject, 'science');
+    const expected = rateBattle([{ id: ids[0], placement: 2, rating: science }, { id: ids[1], placement: 1, rating: initialRating() }]);
+    assert.deepEqual(s.players.map((p) => p.subjectBefore), [science, initialRating()]);
+    assert.deepEqual(s.players.map((p) => p.subjectAfter), [expected.get(ids[0]), expected.get(ids[1])]);
+    assert.notDeepEqual(s.players[0].subjectAfter, s.players[0].ratingAfter, 'overall and subject move independently');
+    const mixed = settleBattle({ ...r, subject: 'mixed' }, profiles);
+    assert.equal(mixed.ratedSubject, null);
+    assert.ok(mixed.players.every((p) => p.subjectBefore === null && p.subjectAfter === null));
+    assert.equal(settleBattle({ ...r, rated: false }, profiles).ratedSubject, null);
   });
 
   it('counts every level gained from the XP before the battle', () => {
