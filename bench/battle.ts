@@ -96,6 +96,7 @@ async function main() {
     const host = await client(b * SIZE).create('battle', { private: true, subject: 'math' });
     const seats = [host];
     for (let k = 1; k < SIZE; k++) seats.push(await client(b * SIZE + k).joinById(host.roomId));
+    if (process.env.BENCH_DEBUG) console.error(`[bench] battle ${b + 1}/${battles} seated`);
     rooms.push(...seats);
     for (const room of seats) {
       const sent = new Map<number, number>();
@@ -110,7 +111,13 @@ async function main() {
     }
   }
   for (const room of rooms) room.send('ready', { ready: true });
+  const watchdog = setInterval(() => {
+    const phases: Record<string, number> = {};
+    for (const r of rooms) phases[String((r.state as { phase?: string })?.phase)] = (phases[String((r.state as { phase?: string })?.phase)] ?? 0) + 1;
+    console.error(`[bench] ${finished}/${battles * SIZE} results; client phases ${JSON.stringify(phases)}`);
+  }, 10_000);
   await Promise.all(all);
+  clearInterval(watchdog);
   const playSeconds = since(playStart) / 1000;
   for (const room of rooms) await room.leave(true).catch(() => {});
 

@@ -1,0 +1,325 @@
+/**
+ * Game clients for the load benchmark, all through the real Colyseus SDK: personal-room connections,
+ * battle groups of 8 that create/join/ready/answer, and bounded-concurrency helpers. Every loop here is
+ * bounded in count and in time. Automatic reconnection is off on every room, so a drop shows up as a
+ * leave with its close code instead of being papered over.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, type Room } from '@colyseus/sdk';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Rejects after `ms` (the underlying promise is left to settle on its own). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
+  ]);
+}
+
+/** An SDK client for one user (its own token), speaking to `wsUrl` for matchmaking. */
+export function sdk(wsUrl: string, token: string): Client {
+  const c = new Client(wsUrl);
+  c.auth.token = token;
+  return c;
+}
+
+/** Close codes and counts of rooms that left without the bench asking them to. */
+export class LeaveLog {
+  readonly codes = new Map<number, number>();
+  add(code: number) { this.codes.set(code, (this.codes.get(code) ?? 0) + 1); }
+  get total() { let n = 0; for (const v of this.codes.values()) n += v; return n; }
+  toJSON() { return Object.fromEntries(this.codes); }
+}
+
+/** Makes a joined room quiet and honest: no reconnection, every message type handled, leaves logged. */
+export function watch(room: Room, leaves?: LeaveLog): { closing: boolean; left: boolean; code?: number } {
+  const st: { closing: boolean; left: boolean; code?: number } = { closing: false, left: false };
+  room.reconnection.enabled = false;
+  room.onMessage('*', () => {});
+  room.onLeave((code: number) => {
+    st.left = true;
+    st.code = code;
+    if (!st.closing) leaves?.add(code);
+  });
+  return st;
+}
+
+/** The host:port a joined room's WebSocket went to (with several processes, the one hosting the room). */
+export function roomPort(room: Room): number {
+  const url = (room.connection as unknown as { url?: string }).url ?? '';
+  return Number(new URL(url.replace(/^ws/, 'http')).port);
+}
+
+export interface PoolResult<T> { ok: T[]; failures: number; errors: Map<string, number>; stoppedAt?: number; seconds: number }
+
+/**
+ * Runs `task(i)` for i in [0, count) with at most `concurrency` in flight, until all are done or
+ * `deadline` (performance.now()) passes: then no new task starts.
+ */
+export async function pool<T>(count: number, concurrency: number, deadline: number, task: (i: number) => Promise<T>, onProgress?: (done: number) => void): Promise<PoolResult<T>> {
+  const ok: T[] = [];
+  const errors = new Map<string, number>();
+  let failures = 0;
+  let next = 0;
+  let stoppedAt: number | undefined;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      if (performance.now() > deadline) { stoppedAt ??= next; return; }
+      const i = next++;
+      try {
+        ok.push(await task(i));
+      } catch (e) {
+        failures++;
+        const key = String((e as Error)?.message ?? e).slice(0, 120);
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      }
+      onProgress?.(ok.length);
+    }
+  }));
+  return { ok, failures, errors, stoppedAt, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Leaves rooms without waiting for the server (socket closed), in batches so the close storm stays bounded. */
+export async function closeAll(rooms: readonly Room[], states?: ReadonlyArray<{ closing: boolean }>, batch = 500): Promise<void> {
+  states?.forEach((s) => { s.closing = true; });
+  for (let i = 0; i < rooms.length; i += batch) {
+    await Promise.all(rooms.slice(i, i + batch).map((r) => withTimeout(r.leave(false), 5000, 'leave').catch(() => {})));
+  }
+}
+
+/** Records round trips with the time they completed (so a window can be cut out afterwards). */
+export class Rtts {
+  readonly at: number[] = [];
+  readonly ms: number[] = [];
+  add(ms: number) { this.at.push(performance.now()); this.ms.push(ms); }
+  between(from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.at.length; i++) if (this.at[i] >= from && this.at[i] < to) out.push(this.ms[i]);
+    return out;
+  }
+  countBetween(from: number, to: number): number {
+    let n = 0;
+    for (const t of this.at) if (t >= from && t < to) n++;
+    return n;
+  }
+}
+
+/** Counts of things a group of players saw. */
+export class Tally {
+  answersSent = 0;
+  readySent = 0;
+  battlesFinished = 0;
+  battlesStarted = 0;
+  spamSent = 0;
+  /** Players thrown out with 4002 (rate limit): when, and how many messages they had sent just before. */
+  readonly kicked: Array<{ at: number; sentLastSecond: number; sentLast2Seconds: number }> = [];
+  readonly errors = new Map<string, number>();
+  readonly leaves = new LeaveLog();
+  error(code: string) { this.errors.set(code, (this.errors.get(code) ?? 0) + 1); }
+}
+
+/** What the players of every group do besides answering each question once (shared, switched live). */
+export class Play {
+  /** Each answer is sent this long (uniform 0..thinkMs) after its question. */
+  thinkMs = 1000;
+  /** While on, each player that has answered re-sends its last answer `spamPerSecond` times a second on average (rejected by the server). */
+  spam = false;
+  spamPerSecond = 5;
+  /** At most this many re-sent answers in flight per player (closed loop: a slow server slows the senders). */
+  spamOutstanding = 2;
+  readonly answerRtts = new Rtts();
+  readonly spamRtts = new Rtts();
+  /** Every reply to an `answer` (answer_ack or error), when it arrived. */
+  readonly replies = new Rtts();
+}
+
+interface Seat {
+  room: Room; st: ReturnType<typeof watch>;
+  /** Answers in flight, oldest first: the server answers each, in order, with answer_ack or "error". */
+  inflight: Array<{ t: number; spam: boolean }>;
+  lastRound: number; spamInflight: number; nextSpamAt: number; finished: boolean;
+  /** When this seat sent its recent messages (diagnoses a rate-limit close). */
+  sends: number[];
+}
+
+function logSend(seat: Seat): void {
+  seat.sends.push(performance.now());
+  if (seat.sends.length > 64) seat.sends.splice(0, 32);
+}
+
+/**
+ * Eight (BENCH_BATTLE_SIZE) players who create a battle, join it by id, ready up and answer every
+ * question, measuring answer -> answer_ack (and re-sent answer -> "error" while `play.spam` is on).
+ */
+export class BattleGroup {
+  seats: Seat[] = [];
+  private done: Promise<boolean> | undefined;
+  constructor(private readonly clients: Client[], private readonly play: Play, private readonly tally: Tally) {}
+
+  /** Creates a battle with the first client and joins the others by id. `options` as the protocol allows. */
+  async open(options: Record<string, unknown>, timeoutMs = 30_000): Promise<void> {
+    const host = await withTimeout(this.clients[0].create('battle', options), timeoutMs, 'battle create');
+    const rooms = [host];
+    try {
+      for (let k = 1; k < this.clients.length; k++) rooms.push(await withTimeout(this.clients[k].joinById(host.roomId), timeoutMs, 'battle joinById'));
+    } catch (e) {
+      await closeAll(rooms);
+      throw e;
+    }
+    this.seats = rooms.map((room) => ({ room, st: watch(room, this.tally.leaves), inflight: [], lastRound: 0, spamInflight: 0, nextSpamAt: 0, finished: false, sends: [] }));
+    const { play, tally } = this;
+    this.done = Promise.all(this.seats.map((seat) => new Promise<void>((resolve) => {
+      const { room } = seat;
+      const reply = (ok: boolean) => {
+        const now = performance.now();
+        const head = seat.inflight.shift();
+        if (!head) return;
+        play.replies.add(now - head.t);
+        if (head.spam) { seat.spamInflight--; play.spamRtts.add(now - head.t); } else if (ok) play.answerRtts.add(now - head.t);
+      };
+      room.onMessage('question', (q: { round: number; choices: unknown[] }) => {
+        setTimeout(() => {
+          if (seat.st.left || seat.finished) return;
+          seat.inflight.push({ t: performance.now(), spam: false });
+          logSend(seat);
+          seat.lastRound = q.round;
+          tally.answersSent++;
+          room.send('answer', { round: q.round, choice: Math.floor(Math.random() * q.choices.length) });
+        }, Math.random() * play.thinkMs);
+      });
+      room.onMessage('answer_ack', () => reply(true));
+      room.onMessage('error', (e: { code: string; type: string }) => {
+        tally.error(e.code);
+        if (e.type === 'answer') reply(false);
+      });
+      room.onMessage('battle_result', () => { seat.finished = true; tally.battlesFinished++; resolve(); });
+      room.onLeave((code: number) => {
+        if (code === 4002 && !seat.st.closing) {
+          const now = performance.now();
+          tally.kicked.push({ at: now, sentLastSecond: seat.sends.filter((t) => t > now - 1000).length, sentLast2Seconds: seat.sends.filter((t) => t > now - 2000).length });
+        }
+        resolve();
+      });
+    }))).then(() => true);
+  }
+
+  /** Readies everyone: the battle starts when all are ready. */
+  ready(): void {
+    for (const seat of this.seats) { this.tally.readySent++; logSend(seat); seat.room.send('ready', { ready: true }); }
+    this.tally.battlesStarted++;
+  }
+
+  /** Resolves true when every seat has the battle result (or left), false after `timeoutMs`. */
+  finished(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout;
+    return Promise.race([this.done ?? Promise.resolve(true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), timeoutMs); })])
+      .finally(() => clearTimeout(timer));
+  }
+
+  /** Re-sends the last answer of each seat that may (see Play): called by one shared ticker. */
+  tick(now: number): void {
+    const play = this.play;
+    for (const seat of this.seats) {
+      if (seat.lastRound === 0 || seat.finished || seat.st.left || seat.spamInflight >= play.spamOutstanding || now < seat.nextSpamAt) continue;
+      // Desynchronised players: the first re-send at a random point of one gap, then gap × 0.85..1.15.
+      const gap = 1000 / play.spamPerSecond;
+      if (seat.nextSpamAt === 0) { seat.nextSpamAt = now + Math.random() * gap; continue; }
+      seat.nextSpamAt = now + gap * (0.85 + 0.3 * Math.random());
+      seat.spamInflight++;
+      seat.inflight.push({ t: now, spam: true });
+      logSend(seat);
+      this.tally.spamSent++;
+      seat.room.send('answer', { round: seat.lastRound, choice: 0 });
+    }
+  }
+
+  /** Leaves the battle (consented). */
+  async close(): Promise<void> {
+    this.seats.forEach((s) => { s.st.closing = true; });
+    await Promise.all(this.seats.map((s) => (s.st.left ? Promise.resolve() : withTimeout(s.room.leave(true), 5000, 'leave').catch(() => s.room.leave(false)))));
+    this.seats = [];
+  }
+}
+
+/** `mark_read` -> `marked_read` round trips on a personal room, one at a time. */
+export class MarkReader {
+  private pending = new Map<string, number>();
+  constructor(readonly room: Room, private readonly rtts: Rtts, tally: Tally) {
+    room.onMessage('marked_read', (m: { ids: string[] }) => {
+      const t = this.pending.get(m.ids[0]);
+      if (t !== undefined) { this.rtts.add(performance.now() - t); this.pending.delete(m.ids[0]); }
+    });
+    room.onMessage('error', (e: { code: string }) => tally.error(e.code));
+    room.onMessage('notification', () => {});
+  }
+  send(): void {
+    const id = randomUUID();
+    this.pending.set(id, performance.now());
+    this.room.send('mark_read', { ids: [id] });
+  }
+}
+
+/** joinOrCreate("personal") with a timeout; a join that completes after its timeout is closed. */
+export async function joinPersonal(url: string, token: string, timeoutMs = 30_000): Promise<Room> {
+  const p = sdk(url, token).joinOrCreate('personal');
+  try {
+    return await withTimeout(p, timeoutMs, 'personal join');
+  } catch (e) {
+    p.then((r) => { r.reconnection.enabled = false; void r.leave(false); }, () => {});
+    throw e;
+  }
+}
+
+export interface AbuserReport { connections: number; joinFailures: number; sent: number; closeCodes: Record<string, number>; firstCloseMs: number; closedByBench: number }
+
+/**
+ * One abusive client until `until` (epoch ms): joins its personal room, then either floods `mark_read`
+ * (50 ids each, bursts of 100 per event-loop turn, at most 5000 per connection) until the server throws
+ * it out, or (`churn`) leaves at once; then it comes back. `minJoinGapMs` spaces its joins (0: at once).
+ */
+export async function abuser(urls: readonly string[], token: string, mode: 'flood' | 'churn', until: number, minJoinGapMs = 0, maxConnections = 10_000): Promise<AbuserReport> {
+  const codes = new LeaveLog();
+  const ids = Array.from({ length: 50 }, () => randomUUID());
+  const r: AbuserReport = { connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0 };
+  for (let c = 0; c < maxConnections && Date.now() < until; c++) {
+    const joinAt = Date.now();
+    let room: Room;
+    try {
+      room = await joinPersonal(urls[c % urls.length], token, 10_000);
+    } catch {
+      r.joinFailures++;
+      await sleep(50);
+      continue;
+    }
+    r.connections++;
+    room.reconnection.enabled = false;
+    room.onMessage('*', () => {});
+    let open = true;
+    const left = new Promise<number>((resolve) => room.onLeave((code: number) => { open = false; resolve(code); }));
+    const startedAt = performance.now();
+    let sentHere = 0;
+    if (mode === 'flood') {
+      while (open && sentHere < 5000 && Date.now() < until) {
+        for (let k = 0; k < 100; k++) room.send('mark_read', { ids });
+        sentHere += 100;
+        await new Promise((res) => setImmediate(res));
+      }
+    }
+    r.sent += sentHere;
+    const byBench = open;
+    if (byBench) void room.leave(mode === 'churn');
+    const code = await withTimeout(left, 10_000, 'abuser close').catch(() => -1);
+    if (byBench) r.closedByBench++;
+    else {
+      codes.add(code);
+      if (Number.isNaN(r.firstCloseMs)) r.firstCloseMs = performance.now() - startedAt;
+    }
+    const wait = joinAt + minJoinGapMs - Date.now();
+    if (wait > 0) await sleep(Math.min(wait, Math.max(0, until - Date.now())));
+  }
+  r.closeCodes = codes.toJSON();
+  return r;
+}

@@ -1,0 +1,95 @@
+/**
+ * Where the time goes during a benchmark window, on both ends: the bench process itself (CPU, event-loop
+ * utilisation and delay) and every server process (CPU seconds, event-loop lag p99, memory, messages in
+ * and out from /metrics). Used to tell a client-bound figure from a server-bound one.
+ */
+import os from 'node:os';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { scrape, type ArenaNode, type Scrape } from './arena';
+
+export interface SideLoad {
+  /** CPU used over the window, in percent of one core. */
+  cpuPct: number;
+  /** Event-loop utilisation (0..1): how much of the window the loop was busy. */
+  elu?: number;
+  /** Event-loop delay p99 over the window, ms. */
+  lagP99Ms: number;
+}
+
+export interface WindowReport {
+  seconds: number;
+  /** Per server: seconds between the answers to the opening and the closing scrape. */
+  serverSeconds: number[];
+  client: SideLoad;
+  servers: SideLoad[];
+  /** Client→server room messages the servers counted (arena_messages_in_total), per second. */
+  serverMessagesInPerSec: number;
+  serverMessagesOutPerSec: number;
+  serverMessagesIn: number;
+  serverMessagesOut: number;
+  /** 1-minute load average of the machine at the end (other work on the machine shows here). */
+  loadavg1: number;
+}
+
+/** Opens a measurement window; `end()` closes it and reports both sides. */
+export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): Promise<WindowReport>; first: Scrape[] }> {
+  // The first scrape also resets the servers' event-loop lag histograms (prom-client resets on collect).
+  const first = await Promise.all(nodes.map((n) => scrape(n)));
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  return {
+    first,
+    async end() {
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const elu = performance.eventLoopUtilization(elu0);
+      h.disable();
+      const last = await Promise.all(nodes.map((n) => scrape(n)));
+      // Server-side rates over the span between the two scrapes' answers: a starved server answers a
+      // scrape late, and its counters then cover more than the client's window.
+      const span = last.map((s, i) => Math.max(0.001, (s.at - first[i].at) / 1000));
+      const servers = last.map((s, i) => ({
+        cpuPct: ((s.sum('arena_process_cpu_seconds_total') - first[i].sum('arena_process_cpu_seconds_total')) / span[i]) * 100,
+        lagP99Ms: s.sum('arena_nodejs_eventloop_lag_p99_seconds') * 1000,
+      }));
+      const delta = (name: string, i: number) => last[i].sum(name) - first[i].sum(name);
+      const msgIn = last.reduce((a, _, i) => a + delta('arena_messages_in_total', i), 0);
+      const msgOut = last.reduce((a, _, i) => a + delta('arena_messages_out_total', i), 0);
+      const inRate = last.reduce((a, _, i) => a + delta('arena_messages_in_total', i) / span[i], 0);
+      const outRate = last.reduce((a, _, i) => a + delta('arena_messages_out_total', i) / span[i], 0);
+      return {
+        seconds,
+        serverSeconds: span,
+        client: { cpuPct: ((cpu.user + cpu.system) / 1e6 / seconds) * 100, elu: elu.utilization, lagP99Ms: h.percentile(99) / 1e6 },
+        servers,
+        serverMessagesInPerSec: inRate,
+        serverMessagesOutPerSec: outRate,
+        serverMessagesIn: msgIn,
+        serverMessagesOut: msgOut,
+        loadavg1: os.loadavg()[0],
+      };
+    },
+  };
+}
+
+/** One line describing a window's load on both sides. */
+export function describeLoad(w: WindowReport): string {
+  const srv = w.servers.map((s, i) => `server${w.servers.length > 1 ? i + 1 : ''} cpu ${s.cpuPct.toFixed(0)}% lag p99 ${s.lagP99Ms.toFixed(1)} ms`).join(', ');
+  return `bench client cpu ${w.client.cpuPct.toFixed(0)}% (loop busy ${((w.client.elu ?? 0) * 100).toFixed(0)}%, lag p99 ${w.client.lagP99Ms.toFixed(1)} ms); ${srv}; loadavg ${w.loadavg1.toFixed(1)}`;
+}
+
+/** Which side looks like the bottleneck over a window (a core is 100%; this machine's cores are shared). */
+export function bottleneck(w: WindowReport): string {
+  const server = Math.max(...w.servers.map((s) => s.cpuPct)) >= 85;
+  // The client counts as saturated when its loop is never idle, even if the machine gives it less CPU.
+  const client = w.client.cpuPct >= 85 || (w.client.elu ?? 0) >= 0.95;
+  if (server && client) return 'both bench client and server saturated';
+  if (server) return 'server CPU (event loop busy)';
+  if (client) return `bench client (event loop ${Math.round((w.client.elu ?? 0) * 100)}% busy, ${Math.round(w.client.cpuPct)}% CPU)`;
+  const cores = os.cpus().length;
+  if (w.loadavg1 > cores * 1.5) return `neither process at 100%: the machine is oversubscribed (loadavg ${w.loadavg1.toFixed(1)} on ${cores} cores)`;
+  return 'neither side CPU-saturated (latency-bound)';
+}

@@ -1,0 +1,745 @@
+/**
+ * bench/load (issue 5): the server under load, on ONE process and then on TWO (the cluster: consecutive
+ * ports, one Redis DB, one PostgreSQL database), driven from outside through the real Colyseus SDK:
+ *
+ *   1. connections held: BENCH_CONNECTIONS personal-room connections of distinct users; time to open,
+ *      server memory per connection (RSS and heap from GET /metrics before/after), idle CPU while held;
+ *   2. answer -> answer_ack round trip with BENCH_PLAYERS active players (quick battles of 8, each
+ *      question answered within BENCH_THINK_MS), for BENCH_PACED_SECONDS;
+ *   3. messages per second: then, in steps (BENCH_LOAD_STEPS re-sends per player per second, each for
+ *      BENCH_LOAD_STEP_SECONDS), every player also re-sends its last answer (the answer handler rejects
+ *      it with an "error" reply): replies received per second, cross-checked with
+ *      arena_messages_in_total; the steps stop once the server throws players out;
+ *   4. broadcast to 20 tabs of one user: POST /parent/children -> `child_linked` notification in all 20
+ *      (in the cluster, posted to the process that does not host the personal room);
+ *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through three windows: alone, with a
+ *      flooder (floods `mark_read`, is thrown out, rejoins at once, again and again), and with a client
+ *      that only rejoins as often (the control that separates the flood from the rejoins);
+ *
+ * each next to a floor measured in the same run (bare `ws` servers: connections held, echo round trip,
+ * echo throughput, one-to-20 fan-out). Figures only: it never passes or fails; the table marks the
+ * issue's targets as met or not. Writes bench/results/load.json and bench/results/load.md.
+ *
+ *   npm run bench                                  # the issue's sizes (~10 minutes)
+ *   BENCH_CONNECTIONS=2000 BENCH_PLAYERS=400 BENCH_PROCESSES=1 npm run bench:load   # a quick look
+ *
+ * Sizes (env, defaults = the issue's): BENCH_CONNECTIONS (10000), BENCH_CLUSTER_CONNECTIONS (same),
+ * BENCH_CONNECT_SECONDS (120: budget per topology; the figure says how many were held by then),
+ * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_BATTLE_SIZE (8),
+ * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10), BENCH_LOAD_STEP_SECONDS (6),
+ * BENCH_TABS (20), BENCH_BROADCAST_REPS (200), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (12),
+ * BENCH_FLOOD_PERIOD_MS (1000), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
+ * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop).
+ *
+ * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
+ * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default
+ * redis://127.0.0.1:6379/9; that DB index is flushed before and after). Both topologies use PostgreSQL.
+ */
+import { SDK_WEBSOCKET } from './lib/sdkTransport'; // first: decides the SDK's WebSocket before the SDK loads
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import type { Room } from '@colyseus/sdk';
+import { hashPassword } from '../src/auth/passwords';
+import {
+  createDatabase, insertLinkCodes, insertUsers, openFileLimit, scrape, signToken, startArena, stopArena,
+  type ArenaNode, type BenchUser,
+} from './lib/arena';
+import { startAgent, type Agent, type ProbeSamples } from './lib/agent';
+import { echoFloor } from './lib/echo';
+import { connectionFloor, echoThroughput, fanoutFloor, type ConnectionFloor, type FanoutFloor, type ThroughputFloor } from './lib/floors';
+import {
+  abuser, BattleGroup, closeAll, joinPersonal, LeaveLog, MarkReader, Play, pool, roomPort, Rtts, sdk, sleep, Tally, watch, withTimeout, type AbuserReport,
+} from './lib/players';
+import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
+import { summarizeMany as summarize } from './lib/summary';
+
+// ---------------------------------------------------------------------------------------------- config
+
+function num(name: string, dflt: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name}=${JSON.stringify(raw)}: expected a number ≥ ${min}`);
+  return n;
+}
+
+const CONNECTIONS = num('BENCH_CONNECTIONS', 10_000, 1);
+const CFG = {
+  connections: CONNECTIONS,
+  clusterConnections: num('BENCH_CLUSTER_CONNECTIONS', CONNECTIONS, 1),
+  connectSeconds: num('BENCH_CONNECT_SECONDS', 120, 5),
+  connectConcurrency: num('BENCH_CONNECT_CONCURRENCY', 16, 1),
+  players: num('BENCH_PLAYERS', 2000, 2),
+  probePlayers: num('BENCH_PROBE_PLAYERS', 16, 0),
+  battleSize: num('BENCH_BATTLE_SIZE', 8, 2),
+  thinkMs: num('BENCH_THINK_MS', 1000, 0),
+  pacedSeconds: num('BENCH_PACED_SECONDS', 12, 2),
+  loadSteps: (process.env.BENCH_LOAD_STEPS ?? '2,5,10').split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0 && n <= 15),
+  loadStepSeconds: num('BENCH_LOAD_STEP_SECONDS', 6, 2),
+  tabs: num('BENCH_TABS', 20, 1),
+  broadcastReps: num('BENCH_BROADCAST_REPS', 200, 1),
+  floodOthers: num('BENCH_FLOOD_OTHERS', 200, 1),
+  floodSeconds: num('BENCH_FLOOD_SECONDS', 12, 2),
+  floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 1000, 50),
+  maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
+  dbPoolSize: num('BENCH_DB_POOL_SIZE', 10, 1),
+  processes: (process.env.BENCH_PROCESSES ?? '1,2').split(',').map((s) => Number(s.trim())).filter((n) => n === 1 || n === 2),
+  adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9',
+  maxSeconds: num('BENCH_MAX_SECONDS', 1200, 60),
+};
+const SECRET = 'bench-load-secret-bench-load-secret-0000';
+const TARGETS = {
+  connections: 10_000,
+  rttP99Ms: 25,
+  messagesPerSecond: 20_000,
+  broadcastP99Ms: 5,
+  floodRatio: 1.2,
+};
+
+// --------------------------------------------------------------------------------------------- helpers
+
+const T0 = performance.now();
+const elapsed = () => `${((performance.now() - T0) / 1000).toFixed(0).padStart(4)}s`;
+const log = (msg: string) => console.log(`[${elapsed()}] ${msg}`);
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+type Summary = ReturnType<typeof summarize>;
+const ms = (s: Summary | undefined) => (s && s.n ? `${fmt(s.median, 2)} / ${fmt(s.p99, 2)} ms` : '—');
+
+const live: ArenaNode[][] = [];
+let redis: Redis | undefined;
+let dropDatabase: (() => Promise<void>) | undefined;
+let cleaned = false;
+let agent: Agent | undefined;
+
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  for (const nodes of live) for (const n of nodes) if (n.proc.child.exitCode === null) n.proc.child.kill('SIGKILL');
+  if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
+  await dropDatabase?.().catch((e) => console.error('could not drop the bench database:', e));
+  if (redis) {
+    await redis.flushdb().catch(() => {});
+    redis.disconnect();
+  }
+}
+
+async function medianMemory(nodes: readonly ArenaNode[]): Promise<Array<{ rss: number; heap: number }>> {
+  const rounds: Array<Awaited<ReturnType<typeof scrape>>[]> = [];
+  for (let k = 0; k < 3; k++) {
+    rounds.push(await Promise.all(nodes.map((n) => scrape(n))));
+    if (k < 2) await sleep(500);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+  return nodes.map((_, i) => ({
+    rss: med(rounds.map((r) => r[i].sum('arena_process_resident_memory_bytes'))),
+    heap: med(rounds.map((r) => r[i].sum('arena_nodejs_heap_size_used_bytes'))),
+  }));
+}
+
+async function serverConnections(nodes: readonly ArenaNode[]): Promise<number> {
+  const s = await Promise.all(nodes.map((n) => scrape(n)));
+  return s.reduce((a, x) => a + x.sum('arena_connections'), 0);
+}
+
+async function waitConnections(nodes: readonly ArenaNode[], atMost: number, timeoutMs: number): Promise<number> {
+  const until = performance.now() + timeoutMs;
+  let n = await serverConnections(nodes);
+  while (n > atMost && performance.now() < until) {
+    await sleep(500);
+    n = await serverConnections(nodes);
+  }
+  return n;
+}
+
+const epochOf = (t: number) => performance.timeOrigin + t;
+const topErrors = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5));
+
+// ---------------------------------------------------------------------------------------------- users
+
+interface Accounts {
+  conn: string[];
+  warm: string[];
+  players: string[];
+  others: string[];
+  flooder: string;
+  tabsUser: { id: string; token: string };
+  parents: Array<{ username: string; token: string }>;
+}
+
+async function makeAccounts(dbUrl: string): Promise<Accounts> {
+  const maxConn = Math.max(CFG.processes.includes(1) ? CFG.connections : 0, CFG.processes.includes(2) ? CFG.clusterConnections : 0);
+  const users: BenchUser[] = [];
+  const add = (prefix: string, n: number, role: 'student' | 'parent') => {
+    const start = users.length;
+    for (let i = 0; i < n; i++) users.push({ id: randomUUID(), username: `${prefix}${i}`, role, grade: role === 'student' ? 1 + (i % 8) : null });
+    return users.slice(start);
+  };
+  const conn = add('lc_', maxConn, 'student');
+  const warm = add('lw_', 50, 'student');
+  const players = add('lp_', CFG.players, 'student');
+  const others = add('lo_', CFG.floodOthers, 'student');
+  const [flooder] = add('lf_', 1, 'student');
+  const [tabsUser] = add('lt_', 1, 'student');
+  const parents = add('lpa_', CFG.broadcastReps * CFG.processes.length, 'parent');
+  await insertUsers(dbUrl, users, await hashPassword('bench-password'));
+  const tok = (u: BenchUser) => signToken(SECRET, u);
+  return {
+    conn: conn.map(tok), warm: warm.map(tok), players: players.map(tok), others: others.map(tok), flooder: tok(flooder),
+    tabsUser: { id: tabsUser.id, token: tok(tabsUser) },
+    parents: parents.map((p) => ({ username: p.username, token: tok(p) })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- phases
+
+interface ConnectionsResult {
+  target: number; held: number; serverCount: number; failures: number; errors: Record<string, number>; seconds: number; perSecond: number;
+  stoppedByBudget: boolean; droppedWhileHeld: Record<string, number>;
+  rssKiBPerConn: number; heapKiBPerConn: number; perProcess: Array<{ rssMiBBefore: number; rssMiBAfter: number; heapMiBBefore: number; heapMiBAfter: number }>;
+  connectLoad: WindowReport; idleLoad: WindowReport; closeSeconds: number;
+}
+
+async function phaseConnections(nodes: ArenaNode[], acc: Accounts, target: number): Promise<ConnectionsResult> {
+  const deadline = () => performance.now() + 60_000;
+  // Warm-up: code paths loaded and JIT-compiled before the baseline is read.
+  const warm = await pool(acc.warm.length, 8, deadline(), (i) => joinPersonal(nodes[i % nodes.length].ws, acc.warm[i]));
+  await closeAll(warm.ok.map((r) => { watch(r).closing = true; return r; }));
+  await waitConnections(nodes, 0, 20_000);
+  await sleep(1500);
+  const before = await medianMemory(nodes);
+
+  const rooms: Room[] = [];
+  const states: Array<ReturnType<typeof watch>> = [];
+  const drops = new LeaveLog();
+  const w = await openWindow(nodes);
+  let logged = 0;
+  const res = await pool(target, CFG.connectConcurrency, performance.now() + CFG.connectSeconds * 1000, async (i) => {
+    const room = await joinPersonal(nodes[i % nodes.length].ws, acc.conn[i]);
+    states.push(watch(room, drops));
+    rooms.push(room);
+    return room;
+  }, (done) => {
+    if (done >= logged + 1000) { logged = done - (done % 1000); log(`  ${int(done)} connections open`); }
+  });
+  const connectLoad = await w.end();
+  log(`  ${int(res.ok.length)} of ${int(target)} open in ${fmt(res.seconds)} s${res.stoppedAt !== undefined ? ` (stopped by BENCH_CONNECT_SECONDS=${CFG.connectSeconds})` : ''}; ${res.failures} failed ${JSON.stringify(topErrors(res.errors))}`);
+  log(`  connecting: ${describeLoad(connectLoad)}`);
+  await sleep(3000);
+  const after = await medianMemory(nodes);
+  const serverCount = await serverConnections(nodes);
+  const idleWin = await openWindow(nodes);
+  await sleep(5000);
+  const idleLoad = await idleWin.end();
+  const held = states.filter((s) => !s.left).length;
+  log(`  holding ${int(held)} (server counts ${int(serverCount)}): ${describeLoad(idleLoad)}`);
+  const c0 = performance.now();
+  await closeAll(rooms, states);
+  await waitConnections(nodes, 0, 90_000);
+  const closeSeconds = (performance.now() - c0) / 1000;
+  const dRss = after.reduce((a, m, i) => a + m.rss - before[i].rss, 0);
+  const dHeap = after.reduce((a, m, i) => a + m.heap - before[i].heap, 0);
+  const MiB = 1024 * 1024;
+  return {
+    target, held, serverCount, failures: res.failures, errors: topErrors(res.errors), seconds: res.seconds, perSecond: res.ok.length / res.seconds,
+    stoppedByBudget: res.stoppedAt !== undefined, droppedWhileHeld: drops.toJSON(),
+    rssKiBPerConn: dRss / Math.max(1, serverCount) / 1024, heapKiBPerConn: dHeap / Math.max(1, serverCount) / 1024,
+    perProcess: before.map((b, i) => ({ rssMiBBefore: b.rss / MiB, rssMiBAfter: after[i].rss / MiB, heapMiBBefore: b.heap / MiB, heapMiBAfter: after[i].heap / MiB })),
+    connectLoad, idleLoad, closeSeconds,
+  };
+}
+
+interface LoadStep {
+  perPlayer: number; seconds: number; sentPerSecond: number; repliesPerSecond: number; serverMessagesInPerSecond: number; serverMessagesOutPerSecond: number;
+  rtt: Summary; spamRtt: Summary; probeRtt: Summary; rateLimitCloses: number; load: WindowReport; window?: [number, number];
+}
+
+interface BattlesResult {
+  players: number; battles: number; setupSeconds: number; setupFailures: number; setupErrors: Record<string, number>;
+  paced: { seconds: number; rtt: Summary; probeRtt: Summary; acksPerSecond: number; serverMessagesInPerSecond: number; load: WindowReport };
+  probe: { players: number; battles: number; errors: Record<string, number>; leaves: Record<string, number> };
+  steps: LoadStep[];
+  /** The step at which the server handled the most messages per second. */
+  best?: LoadStep;
+  battlesFinishedEarly: number; errors: Record<string, number>; leaves: Record<string, number>;
+  rateLimitCloses: { count: number; maxSentLastSecond: number; maxSentLast2Seconds: number; firstAfterSeconds?: number };
+}
+
+/**
+ * BENCH_PLAYERS players in quick battles of 8 (create + joinById; BATTLE_ROUNDS=50 on the server, so a
+ * battle outlasts every window). BENCH_PROBE_PLAYERS of them play in the agent process, whose event loop
+ * stays idle: their round trips are the server's latency without the bench client's own queueing.
+ * Paced window: each player answers every question within BENCH_THINK_MS. Then load steps: each player
+ * also re-sends its last answer N times a second (N from BENCH_LOAD_STEPS; at most 2 in flight), which
+ * the answer handler rejects with an "error" reply: the answer path at rates a client may legitimately
+ * send (below MAX_MESSAGES_PER_SECOND). The steps stop once the server throws players out.
+ */
+async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesResult> {
+  const play = new Play();
+  play.thinkMs = CFG.thinkMs;
+  const tally = new Tally();
+  // The probe players (the first BENCH_PROBE_PLAYERS) play in the agent process, the rest here.
+  const probeCount = agent ? Math.floor(Math.min(CFG.probePlayers, acc.players.length / 2) / CFG.battleSize) * CFG.battleSize : 0;
+  const loadTokens = acc.players.slice(probeCount);
+  const count = Math.floor(loadTokens.length / CFG.battleSize);
+  const groups = Array.from({ length: count }, (_, g) => new BattleGroup(
+    Array.from({ length: CFG.battleSize }, (_, k) => sdk(nodes[g % nodes.length].ws, loadTokens[g * CFG.battleSize + k])), play, tally,
+  ));
+  const s0 = performance.now();
+  let logged = 0;
+  const probeOpened: Promise<{ battles: number }> = probeCount
+    ? agent!.request({ cmd: 'probe:open', urls: nodes.map((n) => n.ws), tokens: acc.players.slice(0, probeCount), battleSize: CFG.battleSize, thinkMs: CFG.thinkMs })
+    : Promise.resolve({ battles: 0 });
+  const opened = await pool(groups.length, CFG.connectConcurrency, performance.now() + 240_000, async (g) => {
+    await groups[g].open({ subject: 'math' });
+    return groups[g];
+  }, (done) => { if (done * CFG.battleSize >= logged + 500) { logged = done * CFG.battleSize; log(`  ${int(logged)} players seated`); } });
+  const probe = await probeOpened;
+  const setupSeconds = (performance.now() - s0) / 1000;
+  log(`  ${opened.ok.length} battles of ${CFG.battleSize} seated here and ${probe.battles} in the probe process, in ${fmt(setupSeconds)} s (${opened.failures} failed ${JSON.stringify(topErrors(opened.errors))})`);
+  if (opened.ok.length === 0) throw new Error('no battle could be opened');
+  const ticker = setInterval(() => { if (play.spam) { const now = performance.now(); for (const g of opened.ok) g.tick(now); } }, 5);
+  const epoch = (t: number) => performance.timeOrigin + t;
+  let probeSamples: ProbeSamples | undefined;
+  const probeBetween = (from: number, to: number) => {
+    const out: number[] = [];
+    if (probeSamples) for (let i = 0; i < probeSamples.at.length; i++) if (probeSamples.at[i] >= epoch(from) && probeSamples.at[i] < epoch(to)) out.push(probeSamples.ms[i]);
+    return summarize(out);
+  };
+  try {
+    // Staggered readiness over one think time, like players arriving; then the countdown.
+    for (const [j, g] of opened.ok.entries()) setTimeout(() => g.ready(), (j * Math.max(1, CFG.thinkMs)) / opened.ok.length);
+    if (probe.battles) await agent!.request({ cmd: 'probe:ready' });
+    await sleep(Math.max(1, CFG.thinkMs) + 300 + 1000);
+
+    const w1 = await openWindow(nodes);
+    const p0 = performance.now();
+    await sleep(CFG.pacedSeconds * 1000);
+    const p1 = performance.now();
+    const pacedLoad = await w1.end();
+    const pacedRtt = summarize(play.answerRtts.between(p0, p1));
+    log(`  paced: answer -> answer_ack n=${pacedRtt.n} median ${fmt(pacedRtt.median, 2)} ms p99 ${fmt(pacedRtt.p99, 2)} ms (this process); ${int(pacedLoad.serverMessagesInPerSec)} messages in/s; ${describeLoad(pacedLoad)}`);
+
+    // Load steps: each player also re-sends its last answer `perPlayer` times a second (closed loop, at
+    // most 2 in flight), for BENCH_LOAD_STEP_SECONDS each, until the steps run out or players are
+    // thrown out (after which the figures mean nothing more).
+    const steps: LoadStep[] = [];
+    const w0 = performance.now();
+    for (const perPlayer of CFG.loadSteps) {
+      play.spamPerSecond = perPlayer;
+      play.spam = true;
+      const kicked0 = tally.kicked.length;
+      const w2 = await openWindow(nodes);
+      const l0 = performance.now();
+      const sent0 = tally.spamSent + tally.answersSent;
+      await sleep(CFG.loadStepSeconds * 1000);
+      const l1 = performance.now();
+      const sent1 = tally.spamSent + tally.answersSent;
+      const stepLoad = await w2.end();
+      const seconds = (l1 - l0) / 1000;
+      const step: LoadStep = {
+        perPlayer, seconds, sentPerSecond: (sent1 - sent0) / seconds, repliesPerSecond: play.replies.countBetween(l0, l1) / seconds,
+        serverMessagesInPerSecond: stepLoad.serverMessagesInPerSec, serverMessagesOutPerSecond: stepLoad.serverMessagesOutPerSec,
+        rtt: summarize(play.answerRtts.between(l0, l1)), spamRtt: summarize(play.spamRtts.between(l0, l1)), probeRtt: summarize([]),
+        rateLimitCloses: tally.kicked.length - kicked0, load: stepLoad, window: [l0, l1],
+      };
+      steps.push(step);
+      log(`  +${perPlayer}/s per player: sent ${int(step.sentPerSecond)}/s, ${int(step.repliesPerSecond)} replies/s; server counted ${int(step.serverMessagesInPerSecond)} in/s, ${int(step.serverMessagesOutPerSecond)} out/s; answer -> ack ${ms(step.rtt)}, re-sent answer -> error ${ms(step.spamRtt)}${step.rateLimitCloses ? `; ${step.rateLimitCloses} players thrown out (4002)` : ''}`);
+      log(`    ${describeLoad(stepLoad)}`);
+      if (tally.kicked.length > 0) break;
+    }
+    play.spam = false;
+    if (probe.battles) probeSamples = (await agent!.request({ cmd: 'probe:samples' })) as ProbeSamples;
+    const pacedProbe = probeBetween(p0, p1);
+    if (probe.battles) log(`  probe (${probeCount} players in an unloaded process): paced answer -> answer_ack ${ms(pacedProbe)}; ${steps.map((st) => `+${st.perPlayer}/s: ${ms((st.probeRtt = probeBetween(st.window![0], st.window![1])))}`).join('; ')}`);
+    for (const st of steps) delete st.window;
+    const k = tally.kicked;
+    if (tally.leaves.total > 0) {
+      log(`  WARNING: players left or were thrown out during the battles: ${JSON.stringify(tally.leaves.toJSON())}; those closed with 4002 had sent at most ${k.reduce((m, x) => Math.max(m, x.sentLastSecond), 0)} messages in their last second`);
+    }
+    const early = tally.battlesFinished / CFG.battleSize;
+    const best = steps.reduce<LoadStep | undefined>((b, st) => (!b || st.serverMessagesInPerSecond > b.serverMessagesInPerSecond ? st : b), undefined);
+    return {
+      players: (opened.ok.length + probe.battles) * CFG.battleSize, battles: opened.ok.length + probe.battles, setupSeconds, setupFailures: opened.failures, setupErrors: topErrors(opened.errors),
+      paced: { seconds: (p1 - p0) / 1000, rtt: pacedRtt, probeRtt: pacedProbe, acksPerSecond: pacedRtt.n / ((p1 - p0) / 1000), serverMessagesInPerSecond: pacedLoad.serverMessagesInPerSec, load: pacedLoad },
+      probe: { players: probeCount, battles: probe.battles, errors: probeSamples?.errors ?? {}, leaves: probeSamples?.leaves ?? {} },
+      steps, best, battlesFinishedEarly: early, errors: Object.fromEntries(tally.errors), leaves: tally.leaves.toJSON(),
+      rateLimitCloses: {
+        count: k.length, maxSentLastSecond: k.reduce((m, x) => Math.max(m, x.sentLastSecond), 0), maxSentLast2Seconds: k.reduce((m, x) => Math.max(m, x.sentLast2Seconds), 0),
+        firstAfterSeconds: k.length ? (Math.min(...k.map((x) => x.at)) - w0) / 1000 : undefined,
+      },
+    };
+  } finally {
+    clearInterval(ticker);
+    await Promise.all(opened.ok.map((g) => g.close()));
+    if (probe.battles) await agent!.request({ cmd: 'probe:close' }).catch(() => {});
+  }
+}
+
+interface BroadcastResult {
+  tabs: number; reps: number; crossProcess: boolean; e2e: Summary; spread: Summary; http: Summary; missed: number; statuses: Record<string, number>; load: WindowReport;
+}
+
+async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: number, dbUrl: string): Promise<BroadcastResult> {
+  const reps = CFG.broadcastReps;
+  const codes = Array.from({ length: reps }, (_, r) => `BC${topoIndex}R${String(r).padStart(5, '0')}`);
+  await insertLinkCodes(dbUrl, acc.tabsUser.id, codes);
+  const tabs: Room[] = [];
+  const states: Array<ReturnType<typeof watch>> = [];
+  for (let t = 0; t < CFG.tabs; t++) {
+    const room = await joinPersonal(nodes[t % nodes.length].ws, acc.tabsUser.token);
+    states.push(watch(room));
+    tabs.push(room);
+  }
+  const hostPort = roomPort(tabs[0]);
+  const trigger = nodes.find((n) => n.port !== hostPort) ?? nodes[0];
+  let expect = '';
+  let got: number[] = [];
+  let onAll: (() => void) | undefined;
+  for (const room of tabs) {
+    room.onMessage('notification', (n: { kind: string; data: { parentUsername?: string } }) => {
+      if (n.kind !== 'child_linked' || n.data?.parentUsername !== expect) return;
+      got.push(performance.now());
+      if (got.length === tabs.length) onAll?.();
+    });
+  }
+  const e2e: number[] = [];
+  const spread: number[] = [];
+  const httpMs: number[] = [];
+  const statuses = new Map<string, number>();
+  let missed = 0;
+  const w = await openWindow(nodes);
+  for (let r = 0; r < reps; r++) {
+    const parent = acc.parents[topoIndex * reps + r];
+    expect = parent.username;
+    got = [];
+    const all = new Promise<void>((resolve) => { onAll = resolve; });
+    const t0 = performance.now();
+    const res = await fetch(`${trigger.http}/parent/children`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${parent.token}` }, body: JSON.stringify({ code: codes[r] }),
+    });
+    await res.arrayBuffer();
+    httpMs.push(performance.now() - t0);
+    statuses.set(String(res.status), (statuses.get(String(res.status)) ?? 0) + 1);
+    try {
+      await withTimeout(all, 5000, 'broadcast');
+      e2e.push(Math.max(...got) - t0);
+      spread.push(Math.max(...got) - Math.min(...got));
+    } catch {
+      missed++;
+    }
+    await sleep(10);
+  }
+  const load = await w.end();
+  await closeAll(tabs, states);
+  const result = { tabs: tabs.length, reps, crossProcess: trigger.port !== hostPort, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs), missed, statuses: Object.fromEntries(statuses), load };
+  log(`  POST -> last of ${tabs.length} tabs ${ms(result.e2e)} (median / p99)${result.crossProcess ? ', trigger on the other process' : ''}; first -> last tab ${ms(result.spread)}; HTTP answer ${ms(result.http)}; missed ${missed}`);
+  return result;
+}
+
+interface FloodResult {
+  others: number; seconds: number; baseline: Summary; flooded: Summary; churned: Summary; ratio: number; churnRatio: number;
+  flooder: AbuserReport; churner: AbuserReport;
+  othersDropped: Record<string, number>; errors: Record<string, number>; baselineLoad: WindowReport; floodLoad: WindowReport; churnLoad: WindowReport;
+}
+
+/**
+ * BENCH_FLOOD_OTHERS players do mark_read round trips on their personal rooms throughout three windows of
+ * BENCH_FLOOD_SECONDS: without anyone else, with the flooder, and (control) with a client that only
+ * rejoins as fast as the flooder does, without flooding: it separates the flood from the rejoins.
+ */
+async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResult> {
+  const rtts = new Rtts();
+  const tally = new Tally();
+  const drops = new LeaveLog();
+  const joined = await pool(acc.others.length, 16, performance.now() + 120_000, async (i) => {
+    const room = await joinPersonal(nodes[i % nodes.length].ws, acc.others[i]);
+    const st = watch(room, drops);
+    return { room, st, reader: new MarkReader(room, rtts, tally) };
+  });
+  const span = CFG.floodSeconds * 1000;
+  const tBase = performance.now() + 1000; // the first second is warm-up
+  const tFlood = tBase + span;
+  const tChurn = tFlood + span;
+  const tEnd = tChurn + span;
+  // The others: one mark_read each per BENCH_FLOOD_PERIOD_MS (desynchronised), until the end.
+  const othersDone = Promise.all(joined.ok.map(async ({ reader, st }, i) => {
+    await sleep((i * CFG.floodPeriodMs) / joined.ok.length);
+    for (let k = 0; k < 100_000 && performance.now() < tEnd && !st.left; k++) {
+      reader.send();
+      await sleep(CFG.floodPeriodMs * (0.8 + Math.random() * 0.4));
+    }
+  }));
+  await sleep(Math.max(0, tBase - performance.now()));
+  const wBase = await openWindow(nodes);
+  await sleep(Math.max(0, tFlood - performance.now()));
+  const baselineLoad = await wBase.end();
+  const wFlood = await openWindow(nodes);
+  // The flooder and the control run in the agent process: not in the process measuring the others.
+  const abuse = (mode: 'flood' | 'churn', until: number, minJoinGapMs: number, maxConnections: number): Promise<AbuserReport> => (agent
+    ? agent.request({ cmd: 'abuse', urls: nodes.map((n) => n.ws), token: acc.flooder, mode, until: epochOf(until), minJoinGapMs, maxConnections }, span + 60_000)
+    : abuser(nodes.map((n) => n.ws), acc.flooder, mode, epochOf(until), minJoinGapMs, maxConnections));
+  const flooder = await abuse('flood', tChurn, 0, 10_000);
+  await sleep(Math.max(0, tChurn - performance.now()));
+  const floodLoad = await wFlood.end();
+  const wChurn = await openWindow(nodes);
+  // The control rejoins as many times as the flooder did, spread over the same span, without flooding.
+  const churner = await abuse('churn', tEnd, span / Math.max(1, flooder.connections), Math.max(1, flooder.connections));
+  await sleep(Math.max(0, tEnd - performance.now()));
+  const churnLoad = await wChurn.end();
+  await othersDone;
+  await closeAll(joined.ok.map((j) => j.room), joined.ok.map((j) => j.st));
+  const baseline = summarize(rtts.between(tBase, tFlood));
+  const flooded = summarize(rtts.between(tFlood, tChurn));
+  const churned = summarize(rtts.between(tChurn, tEnd));
+  const result = {
+    others: joined.ok.length, seconds: CFG.floodSeconds, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99,
+    flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad, floodLoad, churnLoad,
+  };
+  log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
+  log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (first after ${fmt(flooder.firstCloseMs, 0)} ms); rejoin-only control: ${churner.connections} connections`);
+  log(`  flood window: ${describeLoad(floodLoad)}`);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------- topology
+
+interface TopologyResult {
+  processes: number;
+  connections?: ConnectionsResult; battles?: BattlesResult; broadcast?: BroadcastResult; flood?: FloodResult;
+  failed: Record<string, string>;
+  serverLogTail: string[];
+}
+
+async function runTopology(processes: number, topoIndex: number, dbUrl: string, acc: Accounts | undefined, init: (nodes: ArenaNode[]) => Promise<Accounts>): Promise<{ result: TopologyResult; acc: Accounts }> {
+  const dirs = Array.from({ length: processes }, () => fs.mkdtempSync(path.join(os.tmpdir(), 'qa-load-')));
+  const env: Record<string, string> = {
+    DATA_DIR: dirs[0], DATABASE_URL: dbUrl, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', DB_POOL_SIZE: String(CFG.dbPoolSize),
+    MAX_MESSAGES_PER_SECOND: String(CFG.maxMessagesPerSecond),
+    BATTLE_COUNTDOWN_MS: '300', BATTLE_QUESTION_MS: '15000', BATTLE_REVEAL_MS: '0', BATTLE_ROUNDS: '50',
+    BATTLE_FILL_WAIT_MS: '0', BATTLE_FINISHED_LINGER_MS: '1000', SHUTDOWN_GRACE_MS: '2000',
+    ...(processes > 1 ? { REDIS_URL: CFG.redisUrl } : {}),
+  };
+  log(`${processes} process${processes > 1 ? 'es' : ''}: starting`);
+  const nodes = await startArena(processes, env);
+  live.push(nodes);
+  const result: TopologyResult = { processes, failed: {}, serverLogTail: [] };
+  try {
+    acc ??= await init(nodes);
+    const target = processes === 1 ? CFG.connections : CFG.clusterConnections;
+    const phases: Array<[keyof Omit<TopologyResult, 'processes' | 'failed' | 'serverLogTail'>, string, () => Promise<unknown>]> = [
+      ['connections', `connections: ${int(target)} personal rooms`, () => phaseConnections(nodes, acc!, target)],
+      ['battles', `battles: ${CFG.players} players, ${CFG.pacedSeconds} s paced, then re-sending ${CFG.loadSteps.join(', ')}/s each for ${CFG.loadStepSeconds} s`, () => phaseBattles(nodes, acc!)],
+      ['broadcast', `broadcast: ${CFG.tabs} tabs of one user, ${CFG.broadcastReps} notifications`, () => phaseBroadcast(nodes, acc!, topoIndex, dbUrl)],
+      ['flood', `flood: ${CFG.floodOthers} others; ${CFG.floodSeconds} s alone, with the flooder, with a rejoin-only client`, () => phaseFlood(nodes, acc!)],
+    ];
+    for (const [key, title, run] of phases) {
+      log(`${processes}p ${title}`);
+      try {
+        (result as unknown as Record<string, unknown>)[key] = await run();
+      } catch (e) {
+        result.failed[key] = String((e as Error)?.stack ?? e);
+        log(`  FAILED: ${(e as Error)?.message ?? e}`);
+      }
+      // Let the previous phase's rooms finish and dispose before the next starts.
+      await waitConnections(nodes, 0, 30_000).catch(() => 0);
+      await sleep(1000);
+    }
+  } finally {
+    result.serverLogTail = nodes.flatMap((n, i) => n.proc.output().split('\n').filter(Boolean).slice(-5).map((l) => `[p${i + 1}] ${l.slice(0, 300)}`));
+    await stopArena(nodes);
+    live.splice(live.indexOf(nodes), 1);
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+  return { result, acc: acc! };
+}
+
+// ---------------------------------------------------------------------------------------------- report
+
+interface Floors { connections?: ConnectionFloor; echo?: Summary; echoClients?: number; throughput?: ThroughputFloor; fanout?: FanoutFloor }
+
+function machine() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version,
+    platform: `${os.type()} ${os.release()}`, openFilesLimit: openFileLimit(),
+  };
+}
+
+function table(topos: TopologyResult[], floors: Floors): { text: string; md: string; verdicts: Record<string, string> } {
+  const by = (p: number) => topos.find((t) => t.processes === p);
+  const one = by(1);
+  const two = by(2);
+  const yes = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'met' : 'NOT met');
+  const verdicts: Record<string, string> = {};
+  type Row = [string, string, string, string, string, string];
+  const rows: Row[] = [];
+  const add = (key: string, label: string, f: (t: TopologyResult) => string, floor: string, target: string, met?: (t: TopologyResult) => boolean | undefined) => {
+    const m1 = one && met ? met(one) : undefined;
+    const m2 = two && met ? met(two) : undefined;
+    if (met) verdicts[key] = `1 process: ${yes(m1)}; 2 processes: ${yes(m2)}`;
+    rows.push([label, one ? f(one) : '—', two ? f(two) : '—', floor, target, met ? `${yes(m1)} / ${yes(m2)}` : '']);
+  };
+  const c = (t: TopologyResult) => t.connections;
+  add('connections', 'connections held (personal rooms)',
+    (t) => (c(t) ? `${int(c(t)!.held)} of ${int(c(t)!.target)} in ${fmt(c(t)!.seconds)} s (${int(c(t)!.perSecond)}/s)` : 'failed'),
+    floors.connections ? `${int(floors.connections.held)} in ${fmt(floors.connections.seconds)} s` : '—',
+    '10,000 in one process', (t) => (t.processes === 1 ? (c(t)?.held ?? 0) >= TARGETS.connections : undefined));
+  add('memory', 'server memory per connection, incl. its personal room (RSS / heap)',
+    (t) => (c(t) ? `${fmt(c(t)!.rssKiBPerConn)} / ${fmt(c(t)!.heapKiBPerConn)} KiB` : '—'),
+    floors.connections ? `${fmt(floors.connections.rssKiBPerConn)} / ${fmt(floors.connections.heapKiBPerConn)} KiB` : '—', '—');
+  add('idle', 'server CPU while holding them, idle',
+    (t) => (c(t) ? `${t.connections!.idleLoad.servers.map((s) => `${fmt(s.cpuPct, 0)}%`).join(' + ')} of a core` : '—'),
+    floors.connections ? `${fmt(floors.connections.idleCpuPct, 0)}%` : '—', '—');
+  const b = (t: TopologyResult) => t.battles;
+  // The target is judged on the probe players (an unloaded client process) when there are any: the
+  // bench process's own players measure its event loop as much as the server.
+  const judged = (t: TopologyResult) => (b(t) ? (b(t)!.paced.probeRtt.n ? b(t)!.paced.probeRtt : b(t)!.paced.rtt) : undefined);
+  add('rtt', `answer -> answer_ack, ${CFG.players} players: probe players (median / p99)`,
+    (t) => (b(t)?.paced.probeRtt.n ? ms(b(t)!.paced.probeRtt) : '—'), `${ms(floors.echo)} (${floors.echoClients ?? '?'} ws echo)`, `p99 < ${TARGETS.rttP99Ms} ms`,
+    (t) => (judged(t) ? judged(t)!.p99 < TARGETS.rttP99Ms : undefined));
+  add('rttAll', '  the same, all players in the loaded bench process', (t) => ms(b(t)?.paced.rtt), '—', '—');
+  const best = (t: TopologyResult) => b(t)?.best;
+  add('throughput', 'messages/s processed, best step (replies/s; arena_messages_in/s)',
+    (t) => (best(t) ? `${int(best(t)!.repliesPerSecond)}; ${int(best(t)!.serverMessagesInPerSecond)} (sent ${int(best(t)!.sentPerSecond)})` : '—'),
+    floors.throughput ? `${int(floors.throughput.perSecond)} echoes/s` : '—', `> ${int(TARGETS.messagesPerSecond)}/s`,
+    (t) => (best(t) ? best(t)!.serverMessagesInPerSecond > TARGETS.messagesPerSecond : undefined));
+  add('rttLoaded', '  answer -> answer_ack at that step, probe / all (p99)', (t) => (best(t) ? `${fmt(best(t)!.probeRtt.p99, 1)} / ${fmt(best(t)!.rtt.p99, 1)} ms` : '—'), floors.throughput ? `${fmt(floors.throughput.rtt.p99, 1)} ms` : '—', '—');
+  add('kicked', '  players thrown out (4002) under load', (t) => (b(t) ? (b(t)!.rateLimitCloses.count ? `${int(b(t)!.rateLimitCloses.count)} at +${b(t)!.steps[b(t)!.steps.length - 1].perPlayer}/s (sent ≤ ${b(t)!.rateLimitCloses.maxSentLastSecond} in their last s)` : 'none') : '—'), '—', 'none');
+  add('broadcast', `broadcast to ${CFG.tabs} tabs, POST -> last tab (median / p99)`,
+    (t) => (t.broadcast ? `${ms(t.broadcast.e2e)}${t.broadcast.crossProcess ? ' (cross-process)' : ''}` : '—'),
+    ms(floors.fanout?.e2e), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.e2e.p99 < TARGETS.broadcastP99Ms : undefined));
+  add('spread', '  first tab -> last tab (median / p99)', (t) => ms(t.broadcast?.spread), ms(floors.fanout?.spread), '—');
+  add('flood', `flood: others' mark_read p99 without -> with (ratio)`,
+    (t) => (t.flood ? `${fmt(t.flood.baseline.p99, 2)} -> ${fmt(t.flood.flooded.p99, 2)} ms (${fmt(t.flood.ratio, 2)}x)` : '—'),
+    '—', `within 20% (≤ ${TARGETS.floodRatio}x)`, (t) => (t.flood ? t.flood.ratio <= TARGETS.floodRatio : undefined));
+  add('churn', `  control: a client only rejoining as often`, (t) => (t.flood ? `${fmt(t.flood.churned.p99, 2)} ms (${fmt(t.flood.churnRatio, 2)}x; ${t.flood.churner.connections} vs ${t.flood.flooder.connections} joins)` : '—'), '—', '—');
+  add('floodClose', '  flooder thrown out with', (t) => (t.flood ? Object.entries(t.flood.flooder.closeCodes).map(([k, v]) => `${k} ×${v}`).join(', ') || 'never' : '—'),
+    '—', '4xxx close code', (t) => (t.flood ? Object.keys(t.flood.flooder.closeCodes).length > 0 && Object.keys(t.flood.flooder.closeCodes).every((k) => /^4\d{3}$/.test(k)) : undefined));
+
+  const header: Row = ['figure', '1 process', '2 processes', 'floor (bare ws, same run)', 'issue target', 'met (1p / 2p)'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: Row) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ');
+  const text = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const md = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return { text, md, verdicts };
+}
+
+function bottlenecks(topos: TopologyResult[]): string[] {
+  const out: string[] = [];
+  for (const t of topos) {
+    const p = `${t.processes}p`;
+    if (t.connections) out.push(`${p} connecting: ${bottleneck(t.connections.connectLoad)} — ${describeLoad(t.connections.connectLoad)}`);
+    if (t.connections) out.push(`${p} holding ${int(t.connections.held)} idle: ${describeLoad(t.connections.idleLoad)}`);
+    if (t.battles) out.push(`${p} battles, paced: ${bottleneck(t.battles.paced.load)} — ${describeLoad(t.battles.paced.load)}`);
+    for (const st of t.battles?.steps ?? []) out.push(`${p} battles, +${st.perPlayer}/s per player (${int(st.sentPerSecond)} sent/s, ${int(st.serverMessagesInPerSecond)} handled/s): ${bottleneck(st.load)} — ${describeLoad(st.load)}`);
+    if (t.broadcast) out.push(`${p} broadcast: ${describeLoad(t.broadcast.load)}`);
+    if (t.flood) out.push(`${p} flood window: ${bottleneck(t.flood.floodLoad)} — ${describeLoad(t.flood.floodLoad)}`);
+    if (t.flood) out.push(`${p} rejoin-only window: ${describeLoad(t.flood.churnLoad)}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+async function main() {
+  const m = machine();
+  console.log(`Quest Arena bench/load on ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; open files limit ${m.openFilesLimit}; loadavg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const need = Math.max(CFG.connections, CFG.clusterConnections) + 2 * CFG.players + 1000;
+  if (m.openFilesLimit < need) console.log(`WARNING: ulimit -n is ${m.openFilesLimit}; this process needs about ${need} descriptors (each server process about ${CFG.connections + 1000}). Raise it (ulimit -n ${need}) or lower BENCH_CONNECTIONS; joins past the limit fail with EMFILE.`);
+  console.log(`sizes: ${JSON.stringify({ ...CFG, adminUrl: undefined })}; SDK WebSocket: ${SDK_WEBSOCKET}`);
+
+  const db = await createDatabase(CFG.adminUrl);
+  dropDatabase = db.drop;
+  log(`database ${db.name} created (PostgreSQL, both topologies)`);
+  const topos: TopologyResult[] = [];
+  let acc: Accounts | undefined;
+  if (CFG.probePlayers > 0 || CFG.floodOthers > 0) {
+    agent = await startAgent().catch((e) => { log(`bench agent could not start (${e}); probes and the flooder run in this process`); return undefined; });
+  }
+  const init = async (_nodes: ArenaNode[]) => {
+    const t = performance.now();
+    const a = await makeAccounts(db.url);
+    log(`accounts inserted and tokens signed in ${fmt((performance.now() - t) / 1000)} s`);
+    return a;
+  };
+  for (const [i, processes] of CFG.processes.entries()) {
+    if (processes > 1) {
+      redis ??= new Redis(CFG.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+      await redis.flushdb();
+    }
+    const { result, acc: a } = await runTopology(processes, i, db.url, acc, init);
+    acc = a;
+    topos.push(result);
+    if (processes > 1) await redis!.flushdb();
+  }
+
+  await agent?.stop();
+  agent = undefined;
+  log('floors: bare ws servers');
+  const floors: Floors = {};
+  try {
+    floors.connections = await connectionFloor(CFG.connections, CFG.connectConcurrency, CFG.connectSeconds);
+    log(`  ${int(floors.connections.held)} raw ws connections in ${fmt(floors.connections.seconds)} s; ${fmt(floors.connections.rssKiBPerConn)} KiB RSS, ${fmt(floors.connections.heapKiBPerConn)} KiB heap each; idle CPU ${fmt(floors.connections.idleCpuPct, 0)}%`);
+  } catch (e) { log(`  connection floor failed: ${e}`); }
+  try {
+    const players = Math.floor(CFG.players / CFG.battleSize) * CFG.battleSize;
+    floors.echoClients = players;
+    floors.echo = await echoFloor({ clients: players, messagesPerClient: Math.max(3, Math.round((CFG.pacedSeconds * 1000) / Math.max(1, CFG.thinkMs))), spacingMs: Math.max(1, CFG.thinkMs) });
+    log(`  echo round trip, ${players} clients: median ${fmt(floors.echo.median, 2)} ms p99 ${fmt(floors.echo.p99, 2)} ms`);
+  } catch (e) { log(`  echo floor failed: ${e}`); }
+  try {
+    const top = Math.max(...CFG.loadSteps) + 1;
+    floors.throughput = await echoThroughput(Math.floor(CFG.players / CFG.battleSize) * CFG.battleSize, CFG.loadStepSeconds, 1000 / top);
+    log(`  echo throughput, ${floors.throughput.clients} clients, ${top} messages/s each: ${int(floors.throughput.perSecond)}/s, median ${fmt(floors.throughput.rtt.median, 2)} ms p99 ${fmt(floors.throughput.rtt.p99, 2)} ms`);
+  } catch (e) { log(`  echo throughput floor failed: ${e}`); }
+  try {
+    floors.fanout = await fanoutFloor(CFG.tabs, CFG.broadcastReps, 10);
+    log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}`);
+  } catch (e) { log(`  fan-out floor failed: ${e}`); }
+
+  const { text, md, verdicts } = table(topos, floors);
+  const why = bottlenecks(topos);
+  const machineLine = `${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ulimit -n ${m.openFilesLimit}; loadavg at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+  console.log('');
+  console.log(`machine: ${machineLine}`);
+  console.log(text);
+  console.log('');
+  console.log('where the time went (CPU in % of one core; the machine is shared by everything running on it):');
+  for (const l of why) console.log(`  ${l}`);
+  for (const t of topos) for (const [k, v] of Object.entries(t.failed)) console.log(`  ${t.processes}p ${k} FAILED: ${v.split('\n')[0]}`);
+
+  const out = path.join(__dirname, 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'load.json'), JSON.stringify({
+    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
+    bottlenecks: why, seconds: (performance.now() - T0) / 1000,
+  }, null, 2) + '\n');
+  const note = [
+    `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
+    `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players and the flooder run in a second, otherwise idle client process.`,
+    `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.join(', ')} re-sent answers per player per second, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodSeconds} s. MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
+  ].join(' ');
+  fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);
+  log(`wrote bench/results/load.json and bench/results/load.md`);
+}
+
+const guard = setTimeout(() => {
+  console.error(`bench/load: BENCH_MAX_SECONDS=${CFG.maxSeconds} exceeded; stopping`);
+  cleanup().finally(() => process.exit(2));
+}, CFG.maxSeconds * 1000);
+guard.unref();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { cleanup().finally(() => process.exit(130)); });
+
+main().then(async () => {
+  await cleanup();
+  process.exit(0);
+}, async (e) => {
+  console.error(e);
+  await cleanup();
+  process.exit(1);
+});
