@@ -75,6 +75,7 @@ async function main() {
     await room.leave(true);
   }
 
+  if (process.env.BENCH_DEBUG) console.error(`[bench] ${CREATIONS} creations done`);
   // 2. Memory per battle: rooms created server-side with no clients, heap measured after GC.
   gc(); await new Promise((r) => setTimeout(r, 200)); gc();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -84,6 +85,7 @@ async function main() {
   const perBattleKb = (process.memoryUsage().heapUsed - heapBefore) / MEMORY_ROOMS / 1024;
   await Promise.all(made.map((r) => matchMaker.getLocalRoomById(r.roomId)?.disconnect()));
 
+  if (process.env.BENCH_DEBUG) console.error('[bench] memory phase done');
   // 3. Concurrent battles played by bots.
   const battles = Math.floor(PLAYERS / SIZE);
   const acks: number[] = [];
@@ -96,7 +98,7 @@ async function main() {
     const host = await client(b * SIZE).create('battle', { private: true, subject: 'math' });
     const seats = [host];
     for (let k = 1; k < SIZE; k++) seats.push(await client(b * SIZE + k).joinById(host.roomId));
-    if (process.env.BENCH_DEBUG) console.error(`[bench] battle ${b + 1}/${battles} seated`);
+    if (process.env.BENCH_DEBUG) console.error(`[bench] battle ${b + 1}/${battles} seated at ${(since(playStart) / 1000).toFixed(1)} s`);
     rooms.push(...seats);
     for (const room of seats) {
       const sent = new Map<number, number>();
