@@ -15,14 +15,20 @@ function rule(code: string) {
   return (e: unknown) => e instanceof RuleError && e.code === code;
 }
 
-/** Two ready players, started at t=0, round 1 open at t=1000 (deadline 11000). */
-function playing(): BattleEngine {
+/** Two ready players, started at t=0 (no round open yet). */
+function started(): BattleEngine {
   const e = engine();
   e.addPlayer('u1', 'ana');
   e.addPlayer('u2', 'ben');
   e.setReady('u1', true);
   e.setReady('u2', true);
   e.start(QUESTIONS, 0);
+  return e;
+}
+
+/** Two ready players, started at t=0, round 1 open at t=1000 (deadline 11000). */
+function playing(): BattleEngine {
+  const e = started();
   e.beginRound(1000);
   return e;
 }
@@ -53,13 +59,7 @@ describe('BattleEngine', () => {
   });
 
   it('shows the question without its answer and stamps the deadline', () => {
-    const e = engine();
-    e.addPlayer('u1', 'ana');
-    e.addPlayer('u2', 'ben');
-    e.setReady('u1', true);
-    e.setReady('u2', true);
-    e.start(QUESTIONS, 0);
-    const q = e.beginRound(5000);
+    const q = started().beginRound(5000);
     assert.deepEqual(q, { round: 1, questionId: 'q1', prompt: 'Question 1?', choices: ['a', 'b', 'c', 'd'], deadline: 15_000, durationMs: 10_000 });
     assert.ok(!('correctChoice' in q));
   });
