@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { EmbeddedDatabase } from './src/persistence/embedded';
 import type { Config } from './src/config';
 import { ENTITIES } from './src/persistence/entities';
 import { MIGRATIONS } from './src/persistence/migrations';
@@ -15,7 +15,7 @@ import { MIGRATIONS } from './src/persistence/migrations';
  * `pglite` is the already-open embedded instance (the caller owns its lifetime and the directory lock:
  * see src/persistence/database.ts); it is required when DATABASE_URL is unset.
  */
-export function createDataSource(config: Pick<Config, 'databaseUrl' | 'dbPoolSize'>, pglite?: PGlite): DataSource {
+export function createDataSource(config: Pick<Config, 'databaseUrl' | 'dbPoolSize'>, embedded?: EmbeddedDatabase): DataSource {
   const common = {
     type: 'postgres' as const,
     entities: ENTITIES,
@@ -33,8 +33,8 @@ export function createDataSource(config: Pick<Config, 'databaseUrl' | 'dbPoolSiz
       extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, application_name: 'quest-arena' },
     });
   }
-  if (!pglite) throw new Error('createDataSource: an embedded PGlite instance is required when DATABASE_URL is unset');
-  const pg = createPgConfig(pglite);
+  if (!embedded) throw new Error('createDataSource: an embedded database is required when DATABASE_URL is unset');
+  const pg = createPgConfig(embedded.asPGlite());
   // PGlite is single-connection: one pooled client, reused.
   return new DataSource({ ...common, poolSize: 1, extra: { connection: pg.connection, max: 1 } });
 }

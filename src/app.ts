@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { defineRoom, defineServer, LocalPresence, matchMaker, type Presence, type Server } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
-import type { PGlite } from '@electric-sql/pglite';
+import type { EmbeddedDatabase } from './persistence/embedded';
 import { BattleRoom } from '../rooms/BattleRoom';
 import { LeaderboardRoom } from '../rooms/LeaderboardRoom';
 import { MatchmakingRoom } from '../rooms/MatchmakingRoom';
@@ -26,7 +26,7 @@ export interface Arena {
 
 export interface ArenaOptions {
   /** A shared embedded database (tests); otherwise opened from config. */
-  pglite?: PGlite;
+  embedded?: EmbeddedDatabase;
   /** The clock services read (tests). */
   now?: () => Date;
 }
@@ -43,7 +43,7 @@ async function createPresence(config: Config): Promise<{ presence: Presence; dri
  * services, registers every room with its services bound, and mounts the HTTP routes.
  */
 export async function createArena(config: Config, logger: Logger, options: ArenaOptions = {}): Promise<Arena> {
-  const database = await openDatabase(config, logger, { pglite: options.pglite });
+  const database = await openDatabase(config, logger, { embedded: options.embedded });
   try {
     const { presence, driver } = await createPresence(config);
     const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir);

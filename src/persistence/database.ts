@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createDataSource, pgliteDir } from '../../ormconfig';
+import { EmbeddedDatabase } from './embedded';
 
 /** An open, migrated database and the way to close it (and release the directory lock). */
 export interface Database {
@@ -100,27 +100,28 @@ async function migrate(dataSource: DataSource, shared: boolean) {
 
 /**
  * Opens the configured database, waits for it (with backoff), and applies pending migrations.
- * `pglite` lets tests share one in-memory embedded instance per process.
+ * `embedded` lets tests share one in-memory embedded instance per process.
  */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dbPoolSize' | 'dataDir'>,
   logger: Logger,
-  options: { pglite?: PGlite; retries?: number; migrate?: boolean } = {},
+  options: { embedded?: EmbeddedDatabase; retries?: number; migrate?: boolean } = {},
 ): Promise<Database> {
   let release = (): void => {};
-  let ownPglite: PGlite | undefined;
-  let pglite = options.pglite;
-  if (!config.databaseUrl && !pglite) {
+  let ownEmbedded: EmbeddedDatabase | undefined;
+  let embedded = options.embedded;
+  if (!config.databaseUrl && !embedded) {
     release = acquireDirLock(config.dataDir);
     try {
-      ownPglite = pglite = new PGlite(pgliteDir(config.dataDir));
-      await pglite.waitReady;
+      ownEmbedded = embedded = new EmbeddedDatabase(pgliteDir(config.dataDir));
+      await embedded.waitReady;
     } catch (e) {
+      await ownEmbedded?.close().catch(() => {});
       release();
       throw e;
     }
   }
-  const dataSource = createDataSource(config, pglite);
+  const dataSource = createDataSource(config, embedded);
   try {
     await withBackoff(() => dataSource.initialize(), {
       retries: options.retries ?? 8,
@@ -132,7 +133,7 @@ export async function openDatabase(
     if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => {});
-    await ownPglite?.close().catch(() => {});
+    await ownEmbedded?.close().catch(() => {});
     release();
     throw e;
   }
@@ -141,7 +142,7 @@ export async function openDatabase(
     kind: config.databaseUrl ? 'postgres' : 'pglite',
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
-      await ownPglite?.close();
+      await ownEmbedded?.close();
       release();
     },
   };

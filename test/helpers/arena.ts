@@ -27,7 +27,7 @@ async function start(): Promise<TestArena> {
   const db = await testDatabase();
   const config = testConfig(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {});
   const clock = new FakeClock();
-  const arena = await createArena(config, createLogger(config.logLevel), { pglite: db.pglite, now: () => clock.now() });
+  const arena = await createArena(config, createLogger(config.logLevel), { embedded: db.embedded, now: () => clock.now() });
   const colyseus = await boot(arena.server);
   const port = (arena.server as unknown as { port: number }).port;
   return { arena, colyseus, clock, baseUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
+import { EmbeddedDatabase } from '../../src/persistence/embedded';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { insertQuestions, loadQuestionBank } from '../../src/persistence/seed/questionBank';
@@ -9,8 +9,8 @@ import { TEST_DATABASE_URL } from './env';
 export interface TestDatabase {
   /** DATABASE_URL for the app when on PostgreSQL. */
   databaseUrl?: string;
-  /** The shared in-memory embedded instance when on PGlite. */
-  pglite?: PGlite;
+  /** The shared in-memory embedded instance (PGlite on its thread) when on PGlite. */
+  embedded?: EmbeddedDatabase;
   kind: 'pglite' | 'postgres';
   drop(): Promise<void>;
 }
@@ -40,9 +40,9 @@ async function create(): Promise<TestDatabase> {
     };
   }
   // A fresh PGlite costs ~2.5 s and ~300 MB: one per process, reset between tests.
-  const pglite = new PGlite();
-  await pglite.waitReady;
-  return { kind: 'pglite', pglite, drop: () => pglite.close() };
+  const embedded = new EmbeddedDatabase();
+  await embedded.waitReady;
+  return { kind: 'pglite', embedded, drop: () => embedded.close() };
 }
 
 /** The process's test database (created once). */
