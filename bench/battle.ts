@@ -1,26 +1,28 @@
 /**
- * bench/battle: many concurrent quiz battles played by bots through the real SDK against an in-process
- * server on the embedded database. Prints battle creation latency, answer-to-acknowledgement round trip,
+ * bench/battle: many concurrent quiz battles played by bots through the real SDK (in a worker thread, so
+ * the server's event loop does only server work) against a server in this process, on the embedded
+ * database, or on PostgreSQL with BENCH_DATABASE_URL. Prints battle creation latency, answer-to-acknowledgement round trip,
  * round processing time (median, p99), memory per battle, and the same round trip through a bare
  * WebSocket echo server measured in the same run as the floor. Figures only: it never passes or fails.
  *
  *   npm run bench:battle                 # 496 players (62 battles of 8)
  *   BENCH_PLAYERS=1000 npm run bench:battle
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/some_empty_db npm run bench:battle
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { matchMaker } from '@colyseus/core';
-import { Client, type Room } from '@colyseus/sdk';
+import { Worker } from 'node:worker_threads';
+import { WebSocketServer } from 'ws';
 import { BattleRoom } from '../rooms/BattleRoom';
 import { createArena } from '../src/app';
 import { hashPassword } from '../src/auth/passwords';
 import { loadConfig } from '../src/config';
-import { createRng } from '../src/domain/random';
 import { createLogger } from '../src/logger';
 import { User } from '../src/persistence/entities';
-import { echoFloor } from './lib/echo';
+import type { BotsInput, BotsMessage, BotsOutput } from './lib/battleBots';
 import { freePort } from '../test/helpers/process';
 import { row, since, summarize } from './lib/stats';
 
@@ -52,7 +54,6 @@ async function main() {
   const users = Array.from({ length: PLAYERS + 1 }, (_, i) => ({ id: randomUUID(), username: `bench_${i}`, role: 'student' as const }));
   await s.db.getRepository(User).insert(users.map((u) => ({ ...u, passwordHash, displayName: u.username, grade: 1 + (users.indexOf(u) % 8) } as never)));
   const tokens = users.map((u) => s.tokens.issue(u));
-  const client = (i: number) => { const c = new Client(url); c.auth.token = tokens[i]; return c; };
 
   // Server-side round processing time: wraps the room's closeRound (score, log, broadcast).
   const roundTimes: number[] = [];
@@ -64,19 +65,9 @@ async function main() {
     roundTimes.push(since(start));
   };
 
-  console.log(`Quest Arena bench/battle on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${arena.database.kind}`);
+  console.log(`Quest Arena bench/battle on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${arena.database.kind}; players in a worker thread`);
 
-  // 1. Battle creation: create() through HTTP matchmaking and the WebSocket join, one after another.
-  const creation: number[] = [];
-  for (let i = 0; i < CREATIONS; i++) {
-    const start = performance.now();
-    const room = await client(PLAYERS).create('battle', { private: true, subject: 'math' });
-    creation.push(since(start));
-    await room.leave(true);
-  }
-
-  if (process.env.BENCH_DEBUG) console.error(`[bench] ${CREATIONS} creations done`);
-  // 2. Memory per battle: rooms created server-side with no clients, heap measured after GC.
+  // 1. Memory per battle: rooms created server-side with no clients, heap measured after GC.
   gc(); await new Promise((r) => setTimeout(r, 200)); gc();
   const heapBefore = process.memoryUsage().heapUsed;
   const made = [];
@@ -85,49 +76,33 @@ async function main() {
   const perBattleKb = (process.memoryUsage().heapUsed - heapBefore) / MEMORY_ROOMS / 1024;
   await Promise.all(made.map((r) => matchMaker.getLocalRoomById(r.roomId)?.disconnect()));
 
-  if (process.env.BENCH_DEBUG) console.error('[bench] memory phase done');
-  // 3. Concurrent battles played by bots.
-  const battles = Math.floor(PLAYERS / SIZE);
-  const acks: number[] = [];
-  const rng = createRng('bench');
-  let finished = 0;
-  const playStart = performance.now();
-  const all: Array<Promise<void>> = [];
-  const rooms: Room[] = [];
-  for (let b = 0; b < battles; b++) {
-    const host = await client(b * SIZE).create('battle', { private: true, subject: 'math' });
-    const seats = [host];
-    for (let k = 1; k < SIZE; k++) seats.push(await client(b * SIZE + k).joinById(host.roomId));
-    if (process.env.BENCH_DEBUG) console.error(`[bench] battle ${b + 1}/${battles} seated at ${(since(playStart) / 1000).toFixed(1)} s`);
-    rooms.push(...seats);
-    for (const room of seats) {
-      const sent = new Map<number, number>();
-      room.onMessage('question', (q: { round: number; choices: string[] }) => {
-        const delay = 50 + rng.int(0, 1500);
-        setTimeout(() => { sent.set(q.round, performance.now()); room.send('answer', { round: q.round, choice: rng.int(0, q.choices.length - 1) }); }, delay);
-      });
-      room.onMessage('answer_ack', (a: { round: number }) => { acks.push(performance.now() - sent.get(a.round)!); });
-      room.onMessage('round_result', () => {});
-      room.onMessage('error', (e: unknown) => console.error('error from server', e));
-      all.push(new Promise<void>((resolve) => room.onMessage('battle_result', () => { finished++; resolve(); })));
-    }
-  }
-  for (const room of rooms) room.send('ready', { ready: true });
-  const watchdog = setInterval(() => {
-    const phases: Record<string, number> = {};
-    for (const r of rooms) phases[String((r.state as { phase?: string })?.phase)] = (phases[String((r.state as { phase?: string })?.phase)] ?? 0) + 1;
-    console.error(`[bench] ${finished}/${battles * SIZE} results; client phases ${JSON.stringify(phases)}`);
-  }, 10_000);
-  await Promise.all(all);
-  clearInterval(watchdog);
-  const playSeconds = since(playStart) / 1000;
-  for (const room of rooms) await room.leave(true).catch(() => {});
+  // 2. Creation, concurrent battles and the echo floor, played from a worker thread (bench/lib/battleBots.ts)
+  // against this thread's server and a bare echo server beside it.
+  const echo = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise<void>((r) => echo.once('listening', () => r()));
+  echo.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
+  const input: BotsInput = {
+    url, echoUrl: `ws://127.0.0.1:${(echo.address() as { port: number }).port}`, tokens, players: PLAYERS, size: SIZE,
+    creations: CREATIONS, rounds: ROUNDS, echoSpacingMs: 800,
+  };
+  const out = await new Promise<BotsOutput>((resolve, reject) => {
+    const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(path.join(__dirname, 'lib/battleBots.ts'))});`, { eval: true, workerData: input });
+    worker.on('message', (m: BotsMessage) => {
+      if (m.kind === 'progress') console.error(`[bench] ${m.line}`);
+      else if (m.kind === 'settle') { gc(); worker.postMessage('settled'); }
+      else if (m.kind === 'done') resolve(m.out);
+      else reject(new Error(`players failed: ${m.error}`));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`player worker exited with ${code}`)));
+  });
+  await new Promise<void>((r) => echo.close(() => r()));
+  for (const e of out.errors) console.error('error from server:', e);
+  const { battles } = out;
+  const floor = summarize(out.echo);
 
-  // 4. The floor, same process, same concurrency and pacing.
-  const floor = await echoFloor({ clients: battles * SIZE, messagesPerClient: ROUNDS, spacingMs: 800 });
-
-  const c = summarize(creation);
-  const a = summarize(acks);
+  const c = summarize(out.creation);
+  const a = summarize(out.acks);
   const r = summarize(roundTimes);
   console.log('');
   console.log(row('battle creation (create + join)', c));
@@ -135,12 +110,12 @@ async function main() {
   console.log(row('  floor: bare WebSocket echo', floor));
   console.log(row('round processing (server, per round)', r));
   console.log(`${'memory per battle (empty room, heap)'.padEnd(44)} ${perBattleKb.toFixed(1)} KiB over ${MEMORY_ROOMS} rooms`);
-  console.log(`${'battles played'.padEnd(44)} ${battles} of ${SIZE} players, ${finished / SIZE} finished in ${playSeconds.toFixed(1)} s`);
+  console.log(`${'battles played'.padEnd(44)} ${battles} of ${SIZE} players, ${out.finished / SIZE} finished in ${out.playSeconds.toFixed(1)} s`);
   console.log(`targets: creation p99 < 20 ms; answer p99 < 10 ms with 500 players and within 2x of the echo floor`);
 
-  const out = path.join(__dirname, 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'battle.json'), JSON.stringify({
+  const results = path.join(__dirname, 'results');
+  fs.mkdirSync(results, { recursive: true });
+  fs.writeFileSync(path.join(results, `battle-${arena.database.kind}.json`), JSON.stringify({
     at: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, node: process.version, database: arena.database.kind,
     players: battles * SIZE, battles, creation: c, answerAck: a, echoFloor: floor, roundProcessing: r, memoryPerBattleKiB: perBattleKb,
   }, null, 2) + '\n');
