@@ -4,6 +4,9 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { BackendMessage } from 'pg-protocol/dist/messages';
 import { Parser } from 'pg-protocol/dist/parser';
 
+/** Frontend messages a server answers only at the next Sync or Flush: Parse, Bind, Describe, Execute, Close. */
+const HELD_UNTIL_SYNC = new Set(['P', 'B', 'D', 'E', 'C'].map((c) => c.charCodeAt(0)));
+
 type WorkerReply = { kind: 'ready'; error?: string } | { kind: 'reply'; id: number; bytes?: Uint8Array; error?: string };
 
 /**
@@ -23,6 +26,8 @@ export class EmbeddedDatabase {
   private readonly pending = new Map<number, { resolve: (m: WorkerReply & { kind: 'reply' }) => void; reject: (e: Error) => void }>();
   private readonly parser = new Parser();
   private nextId = 1;
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
@@ -40,10 +45,29 @@ export class EmbeddedDatabase {
     this.worker.on('exit', (code) => this.fail(new Error(`the embedded database thread stopped (exit code ${code})`)));
   }
 
-  /** What the node-postgres adapter calls: one protocol request, its reply messages in order. */
+  /**
+   * What the node-postgres adapter calls, once per protocol message, waiting for each reply before the
+   * next. A PostgreSQL server answers an extended-query batch (Parse, Bind, Describe, Execute, Close) only
+   * at its Sync or Flush, so those are held here and sent with it: one thread round trip per statement
+   * instead of five. Their replies come with the Sync's, in order, as from a server.
+   */
   async execProtocolStream(message: Uint8Array, _options?: { throwOnError?: boolean }): Promise<BackendMessage[]> {
-    // A copy of just these bytes (pg's buffers may be views into a larger pool), handed over, not cloned.
-    const reply = await this.request({ kind: 'exec', bytes: new Uint8Array(message) });
+    if (this.failure) throw this.failure;
+    // A copy of just these bytes (pg's buffers may be views into a larger pool).
+    this.held.push(new Uint8Array(message));
+    this.heldBytes += message.byteLength;
+    if (HELD_UNTIL_SYNC.has(message[0])) return [];
+    // One fresh buffer of our own (never Buffer.concat: its result may share Node's pool, and the buffer
+    // is transferred, which detaches it), handed over to the thread, not cloned.
+    let bytes = this.held[0];
+    if (this.held.length > 1) {
+      bytes = new Uint8Array(this.heldBytes);
+      let at = 0;
+      for (const part of this.held) { bytes.set(part, at); at += part.byteLength; }
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    const reply = await this.request({ kind: 'exec', bytes });
     const messages: BackendMessage[] = [];
     if (reply.bytes && reply.bytes.length > 0) {
       this.parser.parse(Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), (m) => messages.push(m));
