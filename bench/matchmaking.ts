@@ -1,13 +1,33 @@
 /**
- * bench/pairing: one matchmaking wave over a queue of 10,000 players, as the queue room would run it every
- * few seconds. Prints the time per wave (median, p99) for src/domain/pairing.ts and for a naive O(n²)
- * baseline that applies the same rules by scanning the whole queue for every anchor, and checks that both
- * form the same groups. Figures only: it never passes or fails.
+ * bench/matchmaking, two parts. Figures only: it never passes or fails.
  *
- *   tsx bench/pairing.ts
- *   BENCH_QUEUE=20000 BENCH_CYCLES=20 BENCH_NAIVE_CYCLES=3 tsx bench/pairing.ts
+ * 1. Pairing: one matchmaking wave over a queue of 10,000 players, as the queue room runs it every
+ *    MATCH_INTERVAL_MS. Prints the time per wave (median, p99) for src/domain/pairing.ts and for a naive
+ *    O(n²) baseline that applies the same rules by scanning the whole queue for every anchor, and checks
+ *    that both form the same groups. Target: under 50 ms a wave.
+ * 2. Time to match: 200 searchers join the `matchmaking` room at once through the real SDK, against a
+ *    server in this process (embedded database, or BENCH_DATABASE_URL), with ratings ~N(1500, 300), four
+ *    subjects and battle sizes 2/3/4 at 70/20/10 %. Prints join -> `match_found` and join -> seated in the
+ *    battle (consumeSeatReservation), median and p99, and how many got no human match before the
+ *    practice offer (MATCH_BOT_AFTER_MS). The searchers' SDK clients run in this process, so the 200
+ *    simultaneous joins share its two cores with the server: time in the queue is mostly the widening
+ *    rating window (waiting for a fair opponent), time to get into it is mostly CPU.
+ *
+ *   npm run bench:matchmaking
+ *   BENCH_QUEUE=20000 BENCH_CYCLES=20 BENCH_NAIVE_CYCLES=3 BENCH_SEARCHERS=400 npm run bench:matchmaking
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, type Room } from '@colyseus/sdk';
+import { createArena } from '../src/app';
+import { hashPassword } from '../src/auth/passwords';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { User } from '../src/persistence/entities';
+import { freePort } from '../test/helpers/process';
+import { withTimeout } from './lib/players';
 import { DEFAULT_PAIRING, type PairingOptions, type QueueEntry, acceptedRange, pairQueue } from '../src/domain/pairing';
 import { type Rng, createRng } from '../src/domain/random';
 import { row, since, summarize } from './lib/stats';
@@ -19,6 +39,7 @@ const NAIVE_CYCLES = Number(process.env.BENCH_NAIVE_CYCLES ?? CYCLES);
 const NOW = 1_764_115_200_000;
 const OPTS: PairingOptions = { ...DEFAULT_PAIRING, now: NOW };
 const SUBJECTS = ['math', 'science', 'language', 'geography'];
+const SEARCHERS = Number(process.env.BENCH_SEARCHERS ?? 200);
 
 function normal(rng: Rng, mean: number, sd: number): number {
   const u = 1 - rng.next(); // (0, 1]: log(0) would be -Infinity
@@ -129,8 +150,8 @@ function measure(pair: Pairing, cycles: number, warmup: number, settle: boolean)
   return { times, cpu, grouped, results };
 }
 
-function main(): void {
-  console.log(`Quest Arena bench/pairing on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+function pairingWaves(): Record<string, unknown> {
+  console.log('1. Pairing waves');
   console.log(`queue ${QUEUE} players, ${CYCLES} waves, options ${JSON.stringify(DEFAULT_PAIRING)}, load average ${os.loadavg()[0].toFixed(2)}`);
   const fast = measure(pairQueue, CYCLES, 5, true);
   // One naive wave runs long enough to be compiled, and seconds per wave dwarf any GC effect.
@@ -148,6 +169,107 @@ function main(): void {
   console.log(`ratio to naive baseline: median ${(naiveSummary.median / fastSummary.median).toFixed(1)}×, p99 ${(naiveSummary.p99 / fastSummary.p99).toFixed(1)}×`);
   const same = naive.results.filter((r, i) => r === fast.results[i]).length;
   console.log(`identical groups to the baseline: ${same}/${naive.results.length} waves`);
+  console.log(`target: pairing under 50 ms a wave with ${QUEUE} queued`);
+  return { queue: QUEUE, waves: CYCLES, pairQueue: fastSummary, naive: naiveSummary, cpu: summarize(fast.cpu), identicalGroups: `${same}/${naive.results.length}` };
 }
 
-main();
+interface Searcher { index: number; subject: string; size: number; rating: number }
+interface SearchOutcome { joined?: number; found?: number; seated?: number; practice?: number; error?: string }
+
+/** Part 2: SEARCHERS players join the queue at once; each takes its seat as soon as it is matched. */
+async function timeToMatch(): Promise<Record<string, unknown>> {
+  console.log('');
+  console.log(`2. Time to match: ${SEARCHERS} concurrent searchers through the SDK`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-bench-mm-'));
+  const config = loadConfig({
+    ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'error', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '', MAX_MESSAGES_PER_SECOND: '50',
+  });
+  const arena = await createArena(config, createLogger('error'));
+  const port = await freePort();
+  await arena.server.listen(port, '127.0.0.1');
+  const { matchmaking } = config;
+  console.log(`server on ${arena.database.kind}; MATCH_INTERVAL_MS ${matchmaking.intervalMs}, range ${matchmaking.baseRange} + ${matchmaking.widenPerSecond}/s up to ${matchmaking.maxRange}, practice offer after ${matchmaking.botAfterMs} ms`);
+  try {
+    const rng = createRng('bench-searchers');
+    const passwordHash = await hashPassword('bench-password');
+    const searchers: Searcher[] = Array.from({ length: SEARCHERS }, (_, index) => {
+      const roll = rng.next();
+      return { index, subject: rng.pick(SUBJECTS), size: roll < 0.7 ? 2 : roll < 0.9 ? 3 : 4, rating: Math.round(normal(rng, 1500, 300)) };
+    });
+    const users = searchers.map((s) => ({
+      id: randomUUID(), username: `mm_${s.index}`, role: 'student' as const, passwordHash, displayName: `mm_${s.index}`,
+      grade: 1 + (s.index % 8), rating: s.rating,
+    }));
+    await arena.services.db.getRepository(User).insert(users as never);
+    const tokens = users.map((u) => arena.services.tokens.issue(u));
+    const url = `ws://127.0.0.1:${port}`;
+    const rooms: Room[] = [];
+    const deadline = matchmaking.botAfterMs + 10_000;
+
+    const outcomes = await Promise.all(searchers.map(async (s): Promise<SearchOutcome> => {
+      const client = new Client(url);
+      client.auth.token = tokens[s.index];
+      const start = performance.now();
+      try {
+        const queue = await client.joinOrCreate('matchmaking', { subject: s.subject, size: s.size });
+        const joined = performance.now() - start;
+        rooms.push(queue);
+        queue.onMessage('*', () => {});
+        const found = await withTimeout(new Promise<{ reservation: unknown } | 'practice'>((resolve) => {
+          queue.onMessage('match_found', (m: { reservation: unknown }) => resolve(m));
+          queue.onMessage('practice_offer', () => resolve('practice'));
+        }), deadline, 'match');
+        if (found === 'practice') return { joined, practice: performance.now() - start };
+        const foundAt = performance.now() - start;
+        const battle = await client.consumeSeatReservation(found.reservation as never);
+        rooms.push(battle);
+        battle.onMessage('*', () => {});
+        return { joined, found: foundAt, seated: performance.now() - start };
+      } catch (e) {
+        return { error: e instanceof Error ? e.message : String(e) };
+      }
+    }));
+
+    const found = outcomes.flatMap((o) => (o.found === undefined ? [] : [o.found]));
+    const seated = outcomes.flatMap((o) => (o.seated === undefined ? [] : [o.seated]));
+    const practice = outcomes.filter((o) => o.practice !== undefined).length;
+    const errors = outcomes.flatMap((o) => (o.error ? [o.error] : []));
+    console.log(row('join -> in the queue (joinOrCreate done)', summarize(outcomes.flatMap((o) => (o.joined === undefined ? [] : [o.joined])))));
+    console.log(row('join -> match_found (human match)', summarize(found)));
+    console.log(row('join -> seated in the battle', summarize(seated)));
+    const bySize: Record<string, unknown> = {};
+    for (const size of [2, 3, 4]) {
+      const of = outcomes.flatMap((o, i) => (o.found !== undefined && searchers[i].size === size ? [o.found] : []));
+      const total = searchers.filter((x) => x.size === size).length;
+      console.log(row(`  join -> match_found, battles of ${size}`, summarize(of), 'ms', `${of.length} of ${total} matched`));
+      bySize[size] = { ...summarize(of), searchers: total };
+    }
+    console.log(`${'no human match, practice offered'.padEnd(44)} ${practice} of ${SEARCHERS}${errors.length ? `; errors: ${errors.length} (${[...new Set(errors)].slice(0, 3).join('; ')})` : ''}`);
+    await Promise.all(rooms.map((r) => withTimeout(r.leave(true), 3000, 'leave').catch(() => {})));
+    return {
+      searchers: SEARCHERS, database: arena.database.kind, matchmaking, joined: summarize(outcomes.flatMap((o) => (o.joined === undefined ? [] : [o.joined]))),
+      matchFound: summarize(found), seated: summarize(seated), bySize, practiceOffered: practice, errors: errors.length,
+    };
+  } finally {
+    await arena.shutdown();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`Quest Arena bench/matchmaking on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  const pairing = process.env.BENCH_PART !== 'match' ? pairingWaves() : undefined;
+  const matching = process.env.BENCH_PART !== 'pairing' ? await timeToMatch() : undefined;
+  const out = path.join(__dirname, 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'matchmaking.json'), JSON.stringify({
+    at: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, node: process.version, pairing, timeToMatch: matching,
+  }, null, 2) + '\n');
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
