@@ -52,8 +52,21 @@ export function isDomainError(e: unknown, ...codes: ErrorCode[]): e is DomainErr
  * client alone as the contract's `"error" {code, message, type}`; the room carries on.
  */
 export class RuleError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
+  readonly code: string;
+
+  /**
+   * Refusals are expected traffic (a late answer, a flood of bad ones): no stack trace is captured, which
+   * would cost more than the refusal itself.
+   */
+  constructor(code: string, message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.code = code;
     this.name = 'RuleError';
   }
 }
