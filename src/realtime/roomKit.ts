@@ -114,6 +114,37 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
   }
 }
 
+/**
+ * The per-client message limit (MAX_MESSAGES_PER_SECOND), on the wall clock. Colyseus counts against the
+ * room clock, which only moves when the room patches: in a room that patches rarely, or on a loaded server
+ * whose timers run late, a well-behaved player's messages of two or three seconds land in one "second" and
+ * the player is thrown out. Here each client has a bucket of 2 × the limit, refilled at the limit per
+ * second of real time: a sender above the limit is out within a few seconds, a client whose messages
+ * queued up for a second behind a busy server is not. Over the limit, the framework closes the client
+ * (4002), exactly as its own limit does. Installed on each room instance, in front of Colyseus' own entry
+ * for every client message (`_onMessage`, private in its typings).
+ */
+function installMessageLimit(room: Room): void {
+  type Counted = Client & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number };
+  const target = room as unknown as { _onMessage(client: Client, buffer: Buffer): void };
+  const frameworkEntry = target._onMessage;
+  target._onMessage = function (client: Counted, buffer: Buffer) {
+    const limit = room.maxMessagesPerSecond;
+    if (Number.isFinite(limit)) {
+      const now = performance.now();
+      const capacity = 2 * limit;
+      const tokens = Math.min(capacity, (client.qaTokens ?? capacity) + ((now - (client.qaRefilledAt ?? now)) * limit) / 1000);
+      client.qaRefilledAt = now;
+      client.qaTokens = tokens - 1;
+      // Within the limit the framework's own count starts afresh on every message; beyond it, its count
+      // is pushed over, so it closes the client with its usual code and bookkeeping.
+      if (tokens >= 1) client._messageCountResetsAt = 0;
+      else client._messageCountResetsAt = client._numMessagesLastSecond = Number.POSITIVE_INFINITY;
+    }
+    frameworkEntry.call(room, client, buffer);
+  };
+}
+
 type ArenaRoomClass = (abstract new () => ArenaRoom<any>) & {
   roles?: readonly Role[];
   /** Lets a room type adjust matchmaking options from the verified principal (e.g. filter by user). */
@@ -141,6 +172,7 @@ export function bindRoom<T extends ArenaRoomClass>(Klass: T, services: Services)
       super();
       this.services = services;
       this.maxMessagesPerSecond = services.config.maxMessagesPerSecond;
+      installMessageLimit(this);
     }
   }
   Object.defineProperty(Bound, 'name', { value: Klass.name });
