@@ -272,6 +272,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const codePoints = (s: string): number => [...s].length;
 
+/** C0 controls but tab and newline, DEL, and C1 controls. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+/** Half of a surrogate pair without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Text normalised for duplicate detection: trimmed, inner whitespace collapsed, case folded. */
 export function normalizeText(s: string): string {
   return s.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -284,6 +290,18 @@ function checkText(value: unknown, path: string, what: string, max: number, prob
   }
   if (value.trim() === '') {
     problems.push({ path, message: `${what} must not be empty` });
+    return false;
+  }
+  // What PostgreSQL cannot store (NUL) or no child should see (other control characters, a lone half of
+  // a surrogate pair) is refused here, with its place, rather than failing the whole import in the database.
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control) {
+    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    problems.push({ path, message: `${what} contains the control character U+${code} at character ${codePoints(value.slice(0, control.index)) + 1}` });
+    return false;
+  }
+  if (LONE_SURROGATE.test(value)) {
+    problems.push({ path, message: `${what} contains a lone UTF-16 surrogate (a broken \\u escape)` });
     return false;
   }
   const len = codePoints(value);

@@ -159,6 +159,18 @@ describe('parseQuestionPack', () => {
     assert.ok(parseQuestionPack(pack([good({ prompt: '🌍'.repeat(200), choices: ['é'.repeat(80), 'b'] })])).ok);
   });
 
+  it('reports control characters and broken surrogates in prompts and choices, where they are', () => {
+    const text = pack([good({ prompt: 'Which planet\u0000 is red?', choices: ['Mars', 'Ven\u007fus', 'Earth\ud800'] })]);
+    const problems = problemsOf(text);
+    assert.match(only(problems, '[0].prompt').message, /control character U\+0000 at character 13/);
+    const del = only(problems, '[0].choices[1]');
+    assert.match(del.message, /control character U\+007F at character 4/);
+    assert.equal(del.line, lineOf(text, 'Ven'));
+    assert.match(only(problems, '[0].choices[2]').message, /lone UTF-16 surrogate/);
+    // Tabs and newlines are text, as are characters beyond ASCII.
+    assert.ok(parseQuestionPack(pack([good({ prompt: 'Line one\nline\ttwo: ¿qué? 🌍' })])).ok);
+  });
+
   it('reports duplicate ids and duplicate prompts within the pack, at the later question', () => {
     const text = pack([
       good(),
