@@ -6,7 +6,10 @@ import type { Role } from '../persistence/entities';
 import type { Services } from '../services';
 
 /** Join rejection codes of the contract (the SDK's join promise rejects with these). */
-export const JOIN_ERROR = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID_OPTIONS: 422 } as const;
+export const JOIN_ERROR = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID_OPTIONS: 422, RATE_LIMITED: 429 } as const;
+
+/** The presence key that bars a user who was thrown out for flooding (a `ratelimit:` key, like the others). */
+const floodKey = (userId: string) => `ratelimit:flood:${userId}`;
 
 /** The one mapping from domain errors to join rejection codes. */
 export function toJoinError(e: unknown): ServerError {
@@ -48,6 +51,8 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
   /** Roles allowed to join; all roles when unset. */
   static roles?: readonly Role[];
   protected services!: Services;
+  /** The last message still being handled, per client that has one (see handleMessages). */
+  private readonly busyClients = new WeakMap<Client, Promise<void>>();
 
   /** Registers validated handlers for each message type, plus the answer to unknown types. */
   protected handleMessages(table: Record<string, Handler<z.ZodType, this>>): void {
@@ -60,11 +65,22 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
           return this.sendError(client, type, 'INVALID_MESSAGE', `"${type}" is malformed: ${detail}`);
         }
         const reportError = (e: unknown) => this.answerHandlerError(client, type, e);
-        try {
-          const result = handle.call(this, client, parsed.data);
-          if (result instanceof Promise) result.catch(reportError);
-        } catch (e) {
-          reportError(e);
+        const run = (): void | Promise<void> => {
+          try {
+            const result = handle.call(this, client, parsed.data);
+            if (result instanceof Promise) return result.catch(reportError);
+          } catch (e) {
+            reportError(e);
+          }
+        };
+        // One client's messages are handled one at a time once one of them waits (on the database, say):
+        // a client sending many cannot hold more than one of the pool's connections, so a flooder, until
+        // the message limit throws it out, slows itself and not everybody else.
+        const pending = this.busyClients.get(client);
+        const done = pending ? pending.then(run) : run();
+        if (done instanceof Promise) {
+          this.busyClients.set(client, done);
+          void done.then(() => { if (this.busyClients.get(client) === done) this.busyClients.delete(client); });
         }
       });
     }
@@ -119,13 +135,44 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
  * room clock, which only moves when the room patches: in a room that patches rarely, or on a loaded server
  * whose timers run late, a well-behaved player's messages of two or three seconds land in one "second" and
  * the player is thrown out. Here each client has a bucket of 2 × the limit, refilled at the limit per
- * second of real time: a sender above the limit is out within a few seconds, a client whose messages
- * queued up for a second behind a busy server is not. Over the limit, the framework closes the client
+ * second of real time and starting at one second's worth: a sender above the limit is out within a few
+ * seconds (a flooder after one second's worth of messages), a calm client whose messages queued up for a
+ * second behind a busy server is not. Over the limit, the framework closes the client
  * (4002), exactly as its own limit does. Installed on each room instance, in front of Colyseus' own entry
  * for every client message (`_onMessage`, private in its typings).
  */
-function installMessageLimit(room: Room): void {
-  type Counted = Client & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number };
+/**
+ * A client thrown out for flooding: nothing more is read from it (a flooder has thousands of messages in
+ * flight, and each would otherwise still be parsed). Its close frame (4002) still goes out, followed at
+ * once by the end of the connection, so the client learns its close code without a close handshake we no
+ * longer read; a second later the socket is destroyed whatever happened.
+ */
+function stopReading(client: Client & { qaStopped?: boolean }, services: Services): void {
+  if (client.qaStopped) return;
+  client.qaStopped = true;
+  // Back in at once, a flooder would flood again: the user may not join any room for a while.
+  const userId = (client.auth as Principal | undefined)?.userId;
+  const seconds = Math.ceil(services.config.floodCooldownMs / 1000);
+  if (userId && seconds > 0) {
+    // (Local presence answers synchronously, Redis presence with a promise.)
+    Promise.resolve().then(() => services.presence.setex(floodKey(userId), '1', seconds))
+      .catch((err: unknown) => services.logger.warn({ err: String(err), userId }, 'flood cooldown not recorded'));
+  }
+  services.logger.info({ userId, sessionId: client.sessionId }, 'client thrown out for flooding');
+  const ws = client.ref as unknown as { readyState?: number; pause?: () => void; terminate?: () => void; _socket?: { end(): void } };
+  ws.pause?.();
+  const started = Date.now();
+  const endAfterCloseFrame = setInterval(() => {
+    // CLOSING (2) or CLOSED (3): the framework has sent the close frame; end() sends the FIN after it.
+    if ((ws.readyState ?? 3) >= 2) ws._socket?.end();
+    if ((ws.readyState ?? 3) >= 2 || Date.now() - started > 1000) clearInterval(endAfterCloseFrame);
+  }, 5);
+  endAfterCloseFrame.unref();
+  setTimeout(() => ws.terminate?.(), 1000).unref();
+}
+
+function installMessageLimit(room: Room, services: Services): void {
+  type Counted = Client & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number; qaStopped?: boolean };
   const target = room as unknown as { _onMessage(client: Client, buffer: Buffer): void };
   const frameworkEntry = target._onMessage;
   target._onMessage = function (client: Counted, buffer: Buffer) {
@@ -133,13 +180,17 @@ function installMessageLimit(room: Room): void {
     if (Number.isFinite(limit)) {
       const now = performance.now();
       const capacity = 2 * limit;
-      const tokens = Math.min(capacity, (client.qaTokens ?? capacity) + ((now - (client.qaRefilledAt ?? now)) * limit) / 1000);
+      // A new connection starts with one second's worth; the bucket fills up to two while it is calm.
+      const tokens = Math.min(capacity, (client.qaTokens ?? limit) + ((now - (client.qaRefilledAt ?? now)) * limit) / 1000);
       client.qaRefilledAt = now;
       client.qaTokens = tokens - 1;
       // Within the limit the framework's own count starts afresh on every message; beyond it, its count
       // is pushed over, so it closes the client with its usual code and bookkeeping.
       if (tokens >= 1) client._messageCountResetsAt = 0;
-      else client._messageCountResetsAt = client._numMessagesLastSecond = Number.POSITIVE_INFINITY;
+      else {
+        client._messageCountResetsAt = client._numMessagesLastSecond = Number.POSITIVE_INFINITY;
+        stopReading(client, services);
+      }
     }
     frameworkEntry.call(room, client, buffer);
   };
@@ -161,6 +212,9 @@ export function bindRoom<T extends ArenaRoomClass>(Klass: T, services: Services)
     static async onAuth(token: string, options: Record<string, unknown>, _ctx: AuthContext): Promise<Principal> {
       try {
         const principal = services.tokens.verify(token, Klass.roles);
+        if (services.config.floodCooldownMs > 0 && await services.presence.get(floodKey(principal.userId))) {
+          throw new ServerError(JOIN_ERROR.RATE_LIMITED, 'You were disconnected for sending too many messages; wait a few seconds before joining again.');
+        }
         Klass.onAuthorized?.(principal, options);
         return principal;
       } catch (e) {
@@ -172,7 +226,7 @@ export function bindRoom<T extends ArenaRoomClass>(Klass: T, services: Services)
       super();
       this.services = services;
       this.maxMessagesPerSecond = services.config.maxMessagesPerSecond;
-      installMessageLimit(this);
+      installMessageLimit(this, services);
     }
   }
   Object.defineProperty(Bound, 'name', { value: Klass.name });
