@@ -21,6 +21,8 @@ export interface Config {
   httpBodyLimitBytes: number;
   wsMaxPayloadBytes: number;
   maxMessagesPerSecond: number;
+  /** How long a user thrown out for flooding may not join any room. */
+  floodCooldownMs: number;
   loginRateLimit: { perUsername: number; perAddress: number; windowMs: number };
   linkCodeTtlMs: number;
   shutdownGraceMs: number;
@@ -53,6 +55,7 @@ const envSchema = z.object({
   HTTP_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(16 * 1024),
   WS_MAX_PAYLOAD_BYTES: int(512, 1024 * 1024).default(4 * 1024),
   MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(20),
+  FLOOD_COOLDOWN_MS: int(0, 600_000).default(5000),
   LOGIN_RATE_LIMIT_USERNAME: int(1, 10_000).default(5),
   LOGIN_RATE_LIMIT_ADDRESS: int(1, 100_000).default(20),
   LOGIN_RATE_LIMIT_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(15 * 60 * 1000),
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
     maxMessagesPerSecond: e.MAX_MESSAGES_PER_SECOND,
+    floodCooldownMs: e.FLOOD_COOLDOWN_MS,
     loginRateLimit: {
       perUsername: e.LOGIN_RATE_LIMIT_USERNAME,
       perAddress: e.LOGIN_RATE_LIMIT_ADDRESS,

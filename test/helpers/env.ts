@@ -25,6 +25,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MATCH_INTERVAL_MS: '50',
     MATCH_CONFIRM_MS: '1500',
     MATCH_BOT_AFTER_MS: '1000',
+    FLOOD_COOLDOWN_MS: '1000',
     MONITOR_PASSWORD: 'monitor-test-password',
     ...overrides,
   });

@@ -137,6 +137,27 @@ describe('personal room', () => {
     assert.deepEqual(await ack, { ids: ['00000000-0000-4000-8000-000000000000'], updated: 0 });
   });
 
+  it('bars a user thrown out for flooding from joining any room for FLOOD_COOLDOWN_MS, and nobody else', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const flooder = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const closed = new Promise<number>((resolve) => flooder.onLeave((code: number) => resolve(code)));
+    for (let i = 0; i < 200; i++) flooder.send('mark_read', { ids: ['00000000-0000-4000-8000-000000000000'] });
+    assert.equal(await closed, 4002);
+    assert.equal(await joinError(sdkClient(t, alice.token).joinOrCreate('personal')), 429);
+    assert.equal(await joinError(sdkClient(t, alice.token).joinOrCreate('matchmaking')), 429);
+    await sdkClient(t, bob.token).joinOrCreate('personal');
+    // FLOOD_COOLDOWN_MS is 1 s in tests: then alice is welcome again.
+    await eventually(async () => {
+      try {
+        await (await sdkClient(t, alice.token).joinOrCreate('personal')).leave(true);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 5000, 'alice may join again after the cooldown');
+  });
+
   it('keeps a client that stays under the message limit, even where the room clock moves rarely', async () => {
     // MAX_MESSAGES_PER_SECOND is 20. A personal room ticks its clock once a second, so a limit counted on
     // the room clock would see two seconds of this client's 15 a second as one (30) and throw it out.
