@@ -13,7 +13,8 @@
  *   4. broadcast to 20 tabs of one user: POST /parent/children -> `child_linked` notification in all 20
  *      (in the cluster, posted to the process that does not host the personal room);
  *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through three windows: alone, with a
- *      flooder (floods `mark_read`, is thrown out, rejoins at once, again and again), and with a client
+ *      flooder (floods `mark_read`, is thrown out, tries to rejoin at once, again and again: the server bars
+ *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
  *      that only rejoins as often (the control that separates the flood from the rejoins);
  *
  * each next to a floor measured in the same run (bare `ws` servers: connections held, echo round trip,
@@ -167,6 +168,8 @@ interface Accounts {
   players: string[];
   others: string[];
   flooder: string;
+  /** The rejoin-only control's own account (the flooder's is barred for FLOOD_COOLDOWN_MS after each flood). */
+  churner: string;
   tabsUser: { id: string; token: string };
   parents: Array<{ username: string; token: string }>;
 }
@@ -184,12 +187,13 @@ async function makeAccounts(dbUrl: string): Promise<Accounts> {
   const players = add('lp_', CFG.players, 'student');
   const others = add('lo_', CFG.floodOthers, 'student');
   const [flooder] = add('lf_', 1, 'student');
+  const [churner] = add('lr_', 1, 'student');
   const [tabsUser] = add('lt_', 1, 'student');
   const parents = add('lpa_', CFG.broadcastReps * CFG.processes.length, 'parent');
   await insertUsers(dbUrl, users, await hashPassword('bench-password'));
   const tok = (u: BenchUser) => signToken(SECRET, u);
   return {
-    conn: conn.map(tok), warm: warm.map(tok), players: players.map(tok), others: others.map(tok), flooder: tok(flooder),
+    conn: conn.map(tok), warm: warm.map(tok), players: players.map(tok), others: others.map(tok), flooder: tok(flooder), churner: tok(churner),
     tabsUser: { id: tabsUser.id, token: tok(tabsUser) },
     parents: parents.map((p) => ({ username: p.username, token: tok(p) })),
   };
@@ -480,9 +484,12 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const baselineLoad = await wBase.end();
   const wFlood = await openWindow(nodes);
   // The flooder and the control run in the agent process: not in the process measuring the others.
-  const abuse = (mode: 'flood' | 'churn', until: number, minJoinGapMs: number, maxConnections: number): Promise<AbuserReport> => (agent
-    ? agent.request({ cmd: 'abuse', urls: nodes.map((n) => n.ws), token: acc.flooder, mode, until: epochOf(until), minJoinGapMs, maxConnections }, span + 60_000)
-    : abuser(nodes.map((n) => n.ws), acc.flooder, mode, epochOf(until), minJoinGapMs, maxConnections));
+  const abuse = (mode: 'flood' | 'churn', until: number, minJoinGapMs: number, maxConnections: number): Promise<AbuserReport> => {
+    const token = mode === 'flood' ? acc.flooder : acc.churner;
+    return agent
+      ? agent.request({ cmd: 'abuse', urls: nodes.map((n) => n.ws), token, mode, until: epochOf(until), minJoinGapMs, maxConnections }, span + 60_000)
+      : abuser(nodes.map((n) => n.ws), token, mode, epochOf(until), minJoinGapMs, maxConnections);
+  };
   const flooder = await abuse('flood', tChurn, 0, 10_000);
   await sleep(Math.max(0, tChurn - performance.now()));
   const floodLoad = await wFlood.end();

@@ -24,6 +24,8 @@ export interface BotsInput {
   creations: number;
   rounds: number;
   echoSpacingMs: number;
+  /** Spread the battles' starts over this many ms (0: all at once, in lock step). */
+  staggerMs: number;
 }
 
 export interface BotsOutput {
@@ -63,7 +65,8 @@ async function run(input: BotsInput): Promise<BotsOutput> {
   }
   post({ kind: 'progress', line: `${creations} creations done` });
 
-  // 2. Concurrent battles: every battle seated first, then everyone says ready at once.
+  // 2. Concurrent battles: every battle seated first, then each battle's players say ready together, the
+  // battles' starts spread evenly over staggerMs (0: all at once).
   const battles = Math.floor(players / size);
   const acks: number[] = [];
   const rng = createRng('bench');
@@ -91,7 +94,11 @@ async function run(input: BotsInput): Promise<BotsOutput> {
     }
   }
   post({ kind: 'progress', line: `${battles} battles of ${size} seated in ${((performance.now() - playStart) / 1000).toFixed(1)} s` });
-  for (const room of rooms) room.send('ready', { ready: true });
+  for (let b = 0; b < battles; b++) {
+    const ready = () => { for (const room of rooms.slice(b * size, (b + 1) * size)) room.send('ready', { ready: true }); };
+    if (input.staggerMs > 0) setTimeout(ready, (b * input.staggerMs) / battles);
+    else ready();
+  }
   const watchdog = setInterval(() => {
     const phases: Record<string, number> = {};
     for (const r of rooms) { const p = String((r.state as { phase?: string })?.phase); phases[p] = (phases[p] ?? 0) + 1; }
