@@ -40,6 +40,20 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'arena_' });
   }
 
+  /** The counters' children per (room, type), made once: prom-client hashes the label set on every inc(). */
+  private readonly messageCounters = new Map<string, { inc(value?: number): void }>();
+
+  /** Counts room messages received (`in`) or sent per recipient (`out`), on the hot path of every message. */
+  countMessages(direction: 'in' | 'out', room: string, type: string, n = 1): void {
+    const key = `${direction}\u0000${room}\u0000${type}`;
+    let child = this.messageCounters.get(key);
+    if (!child) {
+      child = (direction === 'in' ? this.messagesIn : this.messagesOut).labels(room, type);
+      this.messageCounters.set(key, child);
+    }
+    child.inc(n);
+  }
+
   /** Connects the live counts (done once by the wiring, when the matchmaker exists). */
   trackRooms(source: RoomCounts): void {
     this.source = source;

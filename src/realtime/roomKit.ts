@@ -58,7 +58,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
   protected handleMessages(table: Record<string, Handler<z.ZodType, this>>): void {
     for (const [type, { schema, handle }] of Object.entries(table)) {
       this.onMessage(type, (client: Client, payload: unknown) => {
-        this.services.metrics.messagesIn.inc({ room: this.roomName, type });
+        this.services.metrics.countMessages('in', this.roomName, type);
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ');
@@ -85,7 +85,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
       });
     }
     this.onMessage('*', (client: Client, type: string | number) => {
-      this.services.metrics.messagesIn.inc({ room: this.roomName, type: 'unknown' });
+      this.services.metrics.countMessages('in', this.roomName, 'unknown');
       this.sendError(client, String(type), 'UNKNOWN_MESSAGE', `"${String(type)}" is not a message this room understands.`);
     });
   }
@@ -104,7 +104,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 
   /** Sends one message to one client, counted in metrics. */
   protected sendTo(client: Client, type: string, payload: unknown): void {
-    this.services.metrics.messagesOut.inc({ room: this.roomName, type });
+    this.services.metrics.countMessages('out', this.roomName, type);
     client.send(type, payload);
   }
 
@@ -113,7 +113,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
    * changes made just before it have been sent, so clients see both together.
    */
   protected broadcastAll(type: string, payload: unknown, opts: { afterNextPatch?: boolean } = {}): void {
-    this.services.metrics.messagesOut.inc({ room: this.roomName, type }, this.clients.length);
+    this.services.metrics.countMessages('out', this.roomName, type, this.clients.length);
     this.broadcast(type as never, payload as never, opts as never);
   }
 
