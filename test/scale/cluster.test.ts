@@ -144,9 +144,14 @@ describe('scale-out: two processes, one world (Redis)', function () {
     };
     const first = await battleOfTwo(n1);
     assert.ok(first.host, 'the battle is hosted by one of the two processes');
-    // Rooms go to the least busy process: a second battle lands on the other one (a few tries at most).
+    // Rooms go to the process with the fewest rooms, as each process last reported (at most once a second,
+    // and rooms of the earlier tests may still be closing): battles placed on the first one stay open and
+    // count, so after a few a battle lands on the other one.
     let second = await battleOfTwo(n2);
-    for (let i = 0; i < 4 && second.host === first.host; i++) second = await battleOfTwo(n2);
+    for (let i = 0; i < 10 && second.host === first.host; i++) {
+      await new Promise((r) => setTimeout(r, 1100));
+      second = await battleOfTwo(n2);
+    }
     assert.notEqual(second.host, first.host, 'battles on both processes');
 
     const doomed = first.rooms;
