@@ -76,8 +76,17 @@ export async function createArena(config: Config, logger: Logger, options: Arena
 
     mapMatchmakingErrors();
 
+    // Housekeeping: finished weekly boards are dropped, at start and every hour (any process may run it).
+    const prune = () => services.leaderboards.pruneWeeklyBoards()
+      .then((n) => { if (n > 0) logger.info({ entries: n }, 'old weekly leaderboards pruned'); })
+      .catch((err) => logger.warn({ err: String(err) }, 'pruning old weekly leaderboards failed; will retry'));
+    void prune();
+    const housekeeping = setInterval(() => void prune(), 60 * 60 * 1000);
+    housekeeping.unref();
+
     let shuttingDown: Promise<void> | undefined;
     const shutdown = () => (shuttingDown ??= (async () => {
+      clearInterval(housekeeping);
       logger.info('shutting down: no new joins; rooms finish and store their results');
       await server.gracefullyShutdown(false);
       await database.close();

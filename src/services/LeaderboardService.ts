@@ -4,9 +4,9 @@ import { DomainError } from '../errors';
 import { GLICKO2 } from '../domain/glicko2';
 import {
   BOARDS, BUCKET_BRANCHING, BUCKET_WIDTHS, boardSpec, bucketDeltas, centreWindow, compareBoardOrder, compareCodePoints, sliceRanks, storageKey,
-  type BoardName, type BoardSpec, type SliceRow,
+  weekStartDate, weeklyBoardKey, type BoardName, type BoardSpec, type SliceRow,
 } from '../domain/leaderboards';
-import { nextWeeklyReset } from '../domain/weeks';
+import { nextWeeklyReset, weekStart } from '../domain/weeks';
 import { valuesList } from '../persistence/sql';
 import type { SqlRunner } from '../persistence/sql';
 
@@ -344,6 +344,24 @@ export class LeaderboardService {
        SELECT e."board", l."level", floor(e."value"::float8 / l."width")::int, count(*)::int
          FROM "leaderboard_entries" e CROSS JOIN (VALUES ${levels}) AS l("level", "width")
         GROUP BY 1, 2, 3`);
+  }
+
+  /**
+   * Drops the board rows (entries and histogram) of weekly boards that ended more than `keepWeeks` weeks
+   * ago: nobody can read them (GET and the room show the current week only), and a week's board holds a
+   * row per active student. The weekly XP totals themselves (weekly_xp) stay as history. Idempotent, so
+   * every process may run it. Returns the number of entry rows removed.
+   */
+  async pruneWeeklyBoards(keepWeeks = 2): Promise<number> {
+    const cutoff = weeklyBoardKey(weekStartDate(new Date(weekStart(this.now()).getTime() - keepWeeks * 7 * 24 * 3600 * 1000)));
+    return this.db.transaction(async (m) => {
+      // 'xp_week:YYYY-MM-DD' keys order as their dates do.
+      const [{ n }]: Array<{ n: number }> = await m.query(
+        `WITH gone AS (DELETE FROM "leaderboard_entries" WHERE "board" LIKE 'xp\\_week:%' AND "board" < $1 RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`, [cutoff]);
+      await m.query(`DELETE FROM "leaderboard_buckets" WHERE "board" LIKE 'xp\\_week:%' AND "board" < $1`, [cutoff]);
+      return n;
+    });
   }
 
   /** Announces changed boards to every leaderboard room (any process, with Redis presence). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { BattleRecord } from '../../src/domain/battleRecord';
-import { compareBoardOrder, type BoardName } from '../../src/domain/leaderboards';
+import { compareBoardOrder, weekStartDate, weeklyBoardKey, type BoardName } from '../../src/domain/leaderboards';
 import { createRng } from '../../src/domain/random';
 import { nextWeeklyReset, weekStart } from '../../src/domain/weeks';
 import { testArena, type TestArena } from '../helpers/arena';
@@ -153,6 +153,20 @@ describe('leaderboards', () => {
     assert.deepEqual(next.body.entries, []);
     assert.equal(next.body.resetsAt, nextWeeklyReset(t.clock.now()).toISOString());
     assert.equal((await get('/leaderboards/xp')).body.entries.length, 3, 'all-time XP does not reset');
+  });
+
+  it('prunes the rows of weekly boards that ended over two weeks ago, histogram included, and nothing else', async () => {
+    const [ann, ben] = await seedUsers(t, ['ann', 'ben']);
+    const week = (weeksAgo: number) => weeklyBoardKey(weekStartDate(new Date(weekStart(t.clock.now()).getTime() - weeksAgo * 7 * 86_400_000)));
+    for (const w of [0, 1, 2, 3, 10]) await setBoardValues(t, week(w), [{ user: ann, value: 100 + w }, { user: ben, value: 50 }]);
+    await setBoardValues(t, 'xp', [{ user: ann, value: 500 }]);
+    assert.equal(await t.arena.services.leaderboards.pruneWeeklyBoards(), 4); // weeks 3 and 10, two entries each
+    const boards = await q(`SELECT DISTINCT "board" FROM "leaderboard_entries" ORDER BY 1`);
+    assert.deepEqual(boards.map((b: { board: string }) => b.board).sort(), [week(0), week(1), week(2), 'xp'].sort());
+    const buckets = await q(`SELECT DISTINCT "board" FROM "leaderboard_buckets" ORDER BY 1`);
+    assert.deepEqual(buckets.map((b: { board: string }) => b.board).sort(), [week(0), week(1), week(2), 'xp'].sort());
+    assert.deepEqual(await histogramDrift(t), []);
+    assert.equal(await t.arena.services.leaderboards.pruneWeeklyBoards(), 0, 'a second run finds nothing');
   });
 
   it('keeps parents off every board, even when one is in a battle record', async () => {
