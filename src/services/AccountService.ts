@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../errors';
 import { makeCode } from '../domain/accounts';
+import { decayedRating } from '../domain/ratingPeriods';
 import { hashPassword, verifyPassword, DUMMY_HASH_PROMISE } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
 import { LinkCode, ParentChild, User, type Role } from '../persistence/entities';
@@ -32,13 +33,17 @@ export interface ChildView {
   rating: { value: number; deviation: number };
 }
 
-/** Rounded rating as clients show it. */
-function ratingView(u: User): { value: number; deviation: number } {
-  return { value: Math.round(u.rating), deviation: Math.round(u.ratingDeviation) };
+/**
+ * Rounded rating as clients show it, the deviation grown for the rating periods the player has been idle
+ * up to `at` (computed, as GET /me/ratings does; stored values change only with a battle).
+ */
+function ratingView(u: User, at: Date): { value: number; deviation: number } {
+  const r = decayedRating({ rating: u.rating, deviation: u.ratingDeviation, volatility: u.ratingVolatility }, u.ratedAt, at);
+  return { value: Math.round(r.rating), deviation: Math.round(r.deviation) };
 }
 
 /** Serialises a user for `/me` and auth responses. */
-export function meView(u: User): MeView {
+export function meView(u: User, at: Date): MeView {
   return {
     id: u.id,
     username: u.username,
@@ -48,7 +53,7 @@ export function meView(u: User): MeView {
     level: u.level,
     xp: u.xp,
     coins: u.coins,
-    rating: ratingView(u),
+    rating: ratingView(u, at),
     stats: { battles: u.battles, wins: u.wins },
   };
 }
@@ -84,7 +89,7 @@ export class AccountService {
     const result = await this.db.createQueryBuilder().insert().into(User).values(user).orIgnore().returning('*').execute();
     if (result.raw.length === 0) throw new DomainError('USERNAME_TAKEN');
     const saved = await this.db.getRepository(User).findOneByOrFail({ id: user.id });
-    return { token: this.tokens.issue(saved), user: meView(saved) };
+    return { token: this.tokens.issue(saved), user: meView(saved, this.now()) };
   }
 
   /**
@@ -107,14 +112,14 @@ export class AccountService {
       await this.limiter.hit(userKey);
       throw new DomainError('INVALID_CREDENTIALS');
     }
-    return { token: this.tokens.issue(user), user: meView(user) };
+    return { token: this.tokens.issue(user), user: meView(user, this.now()) };
   }
 
   /** The user's own profile; USER_NOT_FOUND when the account is gone. */
   async me(userId: string): Promise<MeView> {
     const user = await this.db.getRepository(User).findOneBy({ id: userId });
     if (!user) throw new DomainError('USER_NOT_FOUND');
-    return meView(user);
+    return meView(user, this.now());
   }
 
   /** Issues a one-time link code a parent can redeem; earlier unused codes of the student stay valid until expiry. */
@@ -152,7 +157,7 @@ export class AccountService {
       .innerJoin(ParentChild, 'pc', 'pc.child_id = u.id AND pc.parent_id = :parentId', { parentId })
       .orderBy('u.username', 'ASC').getMany();
     return children.map((u) => ({
-      id: u.id, username: u.username, displayName: u.displayName, level: u.level, xp: u.xp, rating: ratingView(u),
+      id: u.id, username: u.username, displayName: u.displayName, level: u.level, xp: u.xp, rating: ratingView(u, this.now()),
     }));
   }
 

@@ -170,6 +170,8 @@ describe('ratings', () => {
       const later = await api(t, 'GET', '/me/ratings', { token: a.token });
       assert.deepEqual(later.body.overall, { value: Math.round(stored.rating), deviation: Math.round(decayed.deviation) });
       assert.equal(later.body.subjects.math.deviation, Math.round(decayedMath.deviation));
+      // GET /me and a parent's view of the child show the same grown deviation.
+      assert.deepEqual((await api(t, 'GET', '/me', { token: a.token })).body.rating, later.body.overall);
       // Computed, not stored.
       assert.equal((await overallOf(a)).deviation, stored.deviation);
 
