@@ -62,7 +62,9 @@ export class NotificationService {
     const rows = items.map((i) => m.getRepository(Notification).create({
       id: randomUUID(), userId: i.userId, kind: i.kind, title: i.title.slice(0, 200), data: i.data ?? {}, deliveredAt: null, readAt: null,
     }));
+    // The insert returns the database's created_at into each row (RETURNING): no second round trip.
     await m.getRepository(Notification).insert(rows as never);
+    if (rows.every((r) => r.createdAt instanceof Date)) return rows.map(view);
     const saved = await m.getRepository(Notification).findBy({ id: In(rows.map((r) => r.id)) });
     const byId = new Map(saved.map((s) => [s.id, view(s)]));
     return rows.map((r) => byId.get(r.id)!);
