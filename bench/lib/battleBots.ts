@@ -10,9 +10,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, type Room } from '@colyseus/sdk';
-import { pack, unpack } from 'msgpackr';
-import { WebSocket } from 'ws';
 import { createRng } from '../../src/domain/random';
+import { echoClients } from './echo';
 import { withTimeout } from './players';
 
 export interface BotsInput {
@@ -119,30 +118,6 @@ async function run(input: BotsInput): Promise<BotsOutput> {
   await settle();
   const echo = await echoClients(input.echoUrl, rooms.length, input.rounds, input.echoSpacingMs);
   return { creation, acks, echo, battles, finished, playSeconds, errors };
-}
-
-/** `clients` bare ws clients each doing `messages` msgpack round trips, `spacingMs` apart, offsets spread. */
-async function echoClients(url: string, clients: number, messages: number, spacingMs: number): Promise<number[]> {
-  const sockets = await Promise.all(Array.from({ length: clients }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  })));
-  const rtts: number[] = [];
-  await Promise.all(sockets.map(async (ws, i) => {
-    await new Promise((r) => setTimeout(r, (i * 7) % Math.max(1, spacingMs)));
-    for (let k = 0; k < messages; k++) {
-      const start = performance.now();
-      await new Promise<void>((resolve) => {
-        ws.once('message', (data) => { unpack(data as Buffer); resolve(); });
-        ws.send(pack({ type: 'answer', round: k + 1, choice: 2 }));
-      });
-      rtts.push(performance.now() - start);
-      await new Promise((r) => setTimeout(r, spacingMs));
-    }
-  }));
-  for (const ws of sockets) ws.terminate();
-  return rtts;
 }
 
 run(workerData as BotsInput).then(
