@@ -76,11 +76,12 @@ export async function createArena(config: Config, logger: Logger, options: Arena
 
     mapMatchmakingErrors();
 
-    // Housekeeping: finished weekly boards are dropped, at start and every hour (any process may run it).
+    // Housekeeping: finished weekly boards are dropped, before serving and then every hour (any process
+    // may run it). Awaited here so that it never races whatever the caller does next with the database.
     const prune = () => services.leaderboards.pruneWeeklyBoards()
       .then((n) => { if (n > 0) logger.info({ entries: n }, 'old weekly leaderboards pruned'); })
       .catch((err) => logger.warn({ err: String(err) }, 'pruning old weekly leaderboards failed; will retry'));
-    void prune();
+    await prune();
     const housekeeping = setInterval(() => void prune(), 60 * 60 * 1000);
     housekeeping.unref();
 
