@@ -6,17 +6,17 @@ import { notificationChannel, type NotificationView } from '../src/services/Noti
 import { PersonalState } from '../schema/PersonalState';
 
 /**
- * `personal`: one room per user, on whichever process (matchmaking filters by the verified user id, and
- * Colyseus' join-or-create lock keeps it to one). It relays the user's notifications: live through
- * presence, and on join whatever arrived while they were away.
- */
-/**
  * The state changes only when a tab joins or leaves, and then the room sends the patch at once; the
  * periodic patch (Colyseus' default is every 50 ms, which also ticks the room clock) is only a fallback.
  * At 20 ticks a second, 7,000 idle personal rooms kept a core 76% busy.
  */
 const IDLE_PATCH_MS = 1000;
 
+/**
+ * `personal`: one room per user, on whichever process (matchmaking filters by the verified user id, and
+ * Colyseus' join-or-create lock keeps it to one). It relays the user's notifications: live through
+ * presence, and on join whatever arrived while they were away.
+ */
 export class PersonalRoom extends ArenaRoom<PersonalState> {
   private userId = '';
   private readonly listener = (n: NotificationView) => this.deliverLive(n);

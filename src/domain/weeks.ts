@@ -5,7 +5,8 @@
  */
 
 const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
+/** One week in milliseconds. */
+export const WEEK_MS = 7 * DAY_MS;
 
 function assertDate(now: Date): void {
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new RangeError(`expected a valid Date, got ${String(now)}`);

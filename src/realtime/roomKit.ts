@@ -8,8 +8,8 @@ import type { Services } from '../services';
 /** Join rejection codes of the contract (the SDK's join promise rejects with these). */
 export const JOIN_ERROR = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID_OPTIONS: 422, RATE_LIMITED: 429 } as const;
 
-/** The presence key that bars a user who was thrown out for flooding (a `ratelimit:` key, like the others). */
-const floodKey = (userId: string) => `ratelimit:flood:${userId}`;
+/** What a user thrown out for flooding is barred under (see RateLimiter.bar). */
+const floodKey = (userId: string) => `flood:${userId}`;
 
 /** The one mapping from domain errors to join rejection codes. */
 export function toJoinError(e: unknown): ServerError {
@@ -131,17 +131,6 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 }
 
 /**
- * The per-client message limit (MAX_MESSAGES_PER_SECOND), on the wall clock. Colyseus counts against the
- * room clock, which only moves when the room patches: in a room that patches rarely, or on a loaded server
- * whose timers run late, a well-behaved player's messages of two or three seconds land in one "second" and
- * the player is thrown out. Here each client has a bucket of 2 × the limit, refilled at the limit per
- * second of real time and starting at one second's worth: a sender above the limit is out within a few
- * seconds (a flooder after one second's worth of messages), a calm client whose messages queued up for a
- * second behind a busy server is not. Over the limit, the framework closes the client
- * (4002), exactly as its own limit does. Installed on each room instance, in front of Colyseus' own entry
- * for every client message (`_onMessage`, private in its typings).
- */
-/**
  * A client thrown out for flooding: nothing more is read from it (a flooder has thousands of messages in
  * flight, and each would otherwise still be parsed). Its close frame (4002) still goes out, followed at
  * once by the end of the connection, so the client learns its close code without a close handshake we no
@@ -152,10 +141,8 @@ function stopReading(client: Client & { qaStopped?: boolean }, services: Service
   client.qaStopped = true;
   // Back in at once, a flooder would flood again: the user may not join any room for a while.
   const userId = (client.auth as Principal | undefined)?.userId;
-  const seconds = Math.ceil(services.config.floodCooldownMs / 1000);
-  if (userId && seconds > 0) {
-    // (Local presence answers synchronously, Redis presence with a promise.)
-    Promise.resolve().then(() => services.presence.setex(floodKey(userId), '1', seconds))
+  if (userId && services.config.floodCooldownMs > 0) {
+    services.rateLimits.bar(floodKey(userId), services.config.floodCooldownMs)
       .catch((err: unknown) => services.logger.warn({ err: String(err), userId }, 'flood cooldown not recorded'));
   }
   services.logger.info({ userId, sessionId: client.sessionId }, 'client thrown out for flooding');
@@ -171,8 +158,19 @@ function stopReading(client: Client & { qaStopped?: boolean }, services: Service
   setTimeout(() => ws.terminate?.(), 1000).unref();
 }
 
+/**
+ * The per-client message limit (MAX_MESSAGES_PER_SECOND), on the wall clock. Colyseus counts against the
+ * room clock, which only moves when the room patches: in a room that patches rarely, or on a loaded server
+ * whose timers run late, a well-behaved player's messages of two or three seconds land in one "second" and
+ * the player is thrown out. Here each client has a bucket of 2 × the limit, refilled at the limit per
+ * second of real time and starting at one second's worth: a sender above the limit is out within a few
+ * seconds (a flooder after one second's worth of messages), a calm client whose messages queued up for a
+ * second behind a busy server is not. Over the limit, the framework closes the client
+ * (4002), exactly as its own limit does. Installed on each room instance, in front of Colyseus' own entry
+ * for every client message (`_onMessage`, private in its typings).
+ */
 function installMessageLimit(room: Room, services: Services): void {
-  type Counted = Client & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number; qaStopped?: boolean };
+  type Counted = Client & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number };
   const target = room as unknown as { _onMessage(client: Client, buffer: Buffer): void };
   const frameworkEntry = target._onMessage;
   target._onMessage = function (client: Counted, buffer: Buffer) {
@@ -212,7 +210,7 @@ export function bindRoom<T extends ArenaRoomClass>(Klass: T, services: Services)
     static async onAuth(token: string, options: Record<string, unknown>, _ctx: AuthContext): Promise<Principal> {
       try {
         const principal = services.tokens.verify(token, Klass.roles);
-        if (services.config.floodCooldownMs > 0 && await services.presence.get(floodKey(principal.userId))) {
+        if (services.config.floodCooldownMs > 0 && await services.rateLimits.isBarred(floodKey(principal.userId))) {
           throw new ServerError(JOIN_ERROR.RATE_LIMITED, 'You were disconnected for sending too many messages; wait a few seconds before joining again.');
         }
         Klass.onAuthorized?.(principal, options);

@@ -6,7 +6,7 @@ import {
   BOARDS, BUCKET_BRANCHING, BUCKET_WIDTHS, boardSpec, bucketDeltas, centreWindow, compareBoardOrder, compareCodePoints, sliceRanks, storageKey,
   weekStartDate, weeklyBoardKey, type BoardName, type BoardSpec, type SliceRow,
 } from '../domain/leaderboards';
-import { nextWeeklyReset, weekStart } from '../domain/weeks';
+import { nextWeeklyReset, WEEK_MS, weekStart } from '../domain/weeks';
 import { valuesList } from '../persistence/sql';
 import type { SqlRunner } from '../persistence/sql';
 
@@ -353,7 +353,7 @@ export class LeaderboardService {
    * every process may run it. Returns the number of entry rows removed.
    */
   async pruneWeeklyBoards(keepWeeks = 2): Promise<number> {
-    const cutoff = weeklyBoardKey(weekStartDate(new Date(weekStart(this.now()).getTime() - keepWeeks * 7 * 24 * 3600 * 1000)));
+    const cutoff = weeklyBoardKey(weekStartDate(new Date(weekStart(this.now()).getTime() - keepWeeks * WEEK_MS)));
     return this.db.transaction(async (m) => {
       // 'xp_week:YYYY-MM-DD' keys order as their dates do.
       const [{ n }]: Array<{ n: number }> = await m.query(

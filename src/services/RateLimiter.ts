@@ -1,8 +1,8 @@
 import type { Presence } from '@colyseus/core';
 
 /**
- * Fixed-window counters kept in Colyseus presence, so the limit holds across processes once presence is
- * Redis. A key's window is part of its name; stale windows expire on their own.
+ * Fixed-window counters and timed bars kept in Colyseus presence, so they hold across processes once
+ * presence is Redis. A key's window is part of its name; stale windows and bars expire on their own.
  */
 export class RateLimiter {
   constructor(private readonly presence: Presence, private readonly windowMs: number, private readonly now: () => number) {}
@@ -21,6 +21,16 @@ export class RateLimiter {
     const w = this.window();
     const count = Number((await this.presence.get(this.keyOf(key, w.index))) ?? 0);
     return count >= limit ? Math.max(1, w.endsAt - this.now()) : 0;
+  }
+
+  /** Bars `key` for `ms` (a user thrown out for flooding, say); across processes once presence is Redis. */
+  async bar(key: string, ms: number): Promise<void> {
+    await this.presence.setex(`ratelimit:bar:${key}`, '1', Math.ceil(ms / 1000));
+  }
+
+  /** Whether `key` is barred now. */
+  async isBarred(key: string): Promise<boolean> {
+    return Boolean(await this.presence.get(`ratelimit:bar:${key}`));
   }
 
   /** Counts one event against `key` in the current window. */

@@ -28,6 +28,8 @@ export interface Services {
   ratings: RatingService;
   leaderboards: LeaderboardService;
   roomCodes: RoomCodes;
+  /** Rate limits and bars kept in presence (login attempts, flooders). */
+  rateLimits: RateLimiter;
   /** The clock every service reads; tests replace it. */
   now: () => Date;
 }
@@ -55,6 +57,7 @@ export function buildServices(deps: {
     ratings: new RatingService(deps.db, now),
     leaderboards,
     roomCodes: new RoomCodes(deps.presence),
+    rateLimits: limiter,
     now,
   };
 }
