@@ -13,18 +13,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { matchMaker } from '@colyseus/core';
 import { Worker } from 'node:worker_threads';
-import { WebSocketServer } from 'ws';
 import { BattleRoom } from '../rooms/BattleRoom';
-import { createArena } from '../src/app';
-import { hashPassword } from '../src/auth/passwords';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { User } from '../src/persistence/entities';
 import type { BotsInput, BotsMessage, BotsOutput } from './lib/battleBots';
-import { freePort } from '../test/helpers/process';
+import { startEchoServer } from './lib/echo';
+import { insertStudents, startInProcessArena } from './lib/inProcess';
 import { row, since, summarize } from './lib/stats';
 
 const PLAYERS = Number(process.env.BENCH_PLAYERS ?? 496);
@@ -41,25 +35,12 @@ const QUESTION_MS = 4000;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-bench-'));
-  const config = loadConfig({
-    ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'error', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+  const server = await startInProcessArena({
     BATTLE_COUNTDOWN_MS: '200', BATTLE_QUESTION_MS: String(QUESTION_MS), BATTLE_REVEAL_MS: '300', BATTLE_ROUNDS: String(ROUNDS),
-    BATTLE_FILL_WAIT_MS: '0', BATTLE_FINISHED_LINGER_MS: '500', MAX_MESSAGES_PER_SECOND: '50',
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '',
+    BATTLE_FILL_WAIT_MS: '0', BATTLE_FINISHED_LINGER_MS: '500',
   });
-  const arena = await createArena(config, createLogger('error'));
-  const port = await freePort();
-  await arena.server.listen(port, '127.0.0.1');
-  const url = `ws://127.0.0.1:${port}`;
-  const s = arena.services;
-
-  // Accounts straight into the database (one shared hash): registering 500 users through scrypt would
-  // measure the KDF, not the game.
-  const passwordHash = await hashPassword('bench-password');
-  const users = Array.from({ length: PLAYERS + 1 }, (_, i) => ({ id: randomUUID(), username: `bench_${i}`, role: 'student' as const }));
-  await s.db.getRepository(User).insert(users.map((u) => ({ ...u, passwordHash, displayName: u.username, grade: 1 + (users.indexOf(u) % 8) } as never)));
-  const tokens = users.map((u) => s.tokens.issue(u));
+  const { arena, url } = server;
+  const tokens = await insertStudents(arena, Array.from({ length: PLAYERS + 1 }, (_, i) => ({ username: `bench_${i}`, grade: 1 + (i % 8) })));
 
   // Server-side round processing time: wraps the room's closeRound (score, log, broadcast).
   const roundTimes: number[] = [];
@@ -84,11 +65,9 @@ async function main() {
 
   // 2. Creation, concurrent battles and the echo floor, played from a worker thread (bench/lib/battleBots.ts)
   // against this thread's server and a bare echo server beside it.
-  const echo = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-  await new Promise<void>((r) => echo.once('listening', () => r()));
-  echo.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
+  const echo = await startEchoServer();
   const input: BotsInput = {
-    url, echoUrl: `ws://127.0.0.1:${(echo.address() as { port: number }).port}`, tokens, players: PLAYERS, size: SIZE,
+    url, echoUrl: echo.url, tokens, players: PLAYERS, size: SIZE,
     creations: CREATIONS, rounds: ROUNDS, echoSpacingMs: 800, staggerMs: STAGGER_MS,
   };
   const out = await new Promise<BotsOutput>((resolve, reject) => {
@@ -102,7 +81,7 @@ async function main() {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`player worker exited with ${code}`)));
   });
-  await new Promise<void>((r) => echo.close(() => r()));
+  await echo.close();
   for (const e of out.errors) console.error('error from server:', e);
   const { battles } = out;
   const floor = summarize(out.echo);
@@ -126,8 +105,7 @@ async function main() {
     players: battles * SIZE, battles, staggerMs: STAGGER_MS, creation: c, answerAck: a, echoFloor: floor, roundProcessing: r, memoryPerBattleKiB: perBattleKb,
   }, null, 2) + '\n');
 
-  await arena.shutdown();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await server.stop();
   process.exit(0);
 }
 

@@ -19,14 +19,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Client, type Room } from '@colyseus/sdk';
-import { createArena } from '../src/app';
-import { hashPassword } from '../src/auth/passwords';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { User } from '../src/persistence/entities';
-import { freePort } from '../test/helpers/process';
+import { insertStudents, startInProcessArena } from './lib/inProcess';
 import { withTimeout } from './lib/players';
 import { DEFAULT_PAIRING, type PairingOptions, type QueueEntry, acceptedRange, pairQueue } from '../src/domain/pairing';
 import { type Rng, createRng } from '../src/domain/random';
@@ -180,30 +174,17 @@ interface SearchOutcome { joined?: number; found?: number; seated?: number; prac
 async function timeToMatch(): Promise<Record<string, unknown>> {
   console.log('');
   console.log(`2. Time to match: ${SEARCHERS} concurrent searchers through the SDK`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-bench-mm-'));
-  const config = loadConfig({
-    ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'error', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00',
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '', MAX_MESSAGES_PER_SECOND: '50',
-  });
-  const arena = await createArena(config, createLogger('error'));
-  const port = await freePort();
-  await arena.server.listen(port, '127.0.0.1');
-  const { matchmaking } = config;
+  const server = await startInProcessArena();
+  const { arena, url } = server;
+  const { matchmaking } = server.config;
   console.log(`server on ${arena.database.kind}; MATCH_INTERVAL_MS ${matchmaking.intervalMs}, range ${matchmaking.baseRange} + ${matchmaking.widenPerSecond}/s up to ${matchmaking.maxRange}, practice offer after ${matchmaking.botAfterMs} ms`);
   try {
     const rng = createRng('bench-searchers');
-    const passwordHash = await hashPassword('bench-password');
     const searchers: Searcher[] = Array.from({ length: SEARCHERS }, (_, index) => {
       const roll = rng.next();
       return { index, subject: rng.pick(SUBJECTS), size: roll < 0.7 ? 2 : roll < 0.9 ? 3 : 4, rating: Math.round(normal(rng, 1500, 300)) };
     });
-    const users = searchers.map((s) => ({
-      id: randomUUID(), username: `mm_${s.index}`, role: 'student' as const, passwordHash, displayName: `mm_${s.index}`,
-      grade: 1 + (s.index % 8), rating: s.rating,
-    }));
-    await arena.services.db.getRepository(User).insert(users as never);
-    const tokens = users.map((u) => arena.services.tokens.issue(u));
-    const url = `ws://127.0.0.1:${port}`;
+    const tokens = await insertStudents(arena, searchers.map((s) => ({ username: `mm_${s.index}`, grade: 1 + (s.index % 8), rating: s.rating })));
     const rooms: Room[] = [];
     const deadline = matchmaking.botAfterMs + 10_000;
 
@@ -252,8 +233,7 @@ async function timeToMatch(): Promise<Record<string, unknown>> {
       matchFound: summarize(found), seated: summarize(seated), bySize, practiceOffered: practice, errors: errors.length,
     };
   } finally {
-    await arena.shutdown();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

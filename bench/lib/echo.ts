@@ -30,16 +30,24 @@ export async function echoClients(url: string, clients: number, messages: number
   return rtts;
 }
 
+/** A bare `ws` echo server on a free local port, in this process. */
+export async function startEchoServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
+    close: () => new Promise<void>((r) => wss.close(() => r())),
+  };
+}
+
 /**
  * The floor: a bare WebSocket echo server and clients doing the same round trip (a small msgpack
  * message out, one back) at the same concurrency, in the same process and run as the measured server.
  */
 export async function echoFloor(opts: { clients: number; messagesPerClient: number; spacingMs: number }): Promise<ReturnType<typeof summarize>> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
-  const port = (wss.address() as { port: number }).port;
-  const rtts = await echoClients(`ws://127.0.0.1:${port}`, opts.clients, opts.messagesPerClient, opts.spacingMs);
-  await new Promise<void>((r) => wss.close(() => r()));
+  const echo = await startEchoServer();
+  const rtts = await echoClients(echo.url, opts.clients, opts.messagesPerClient, opts.spacingMs);
+  await echo.close();
   return summarize(rtts);
 }
