@@ -11,12 +11,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, type Room } from '@colyseus/sdk';
 import { createRng } from '../../src/domain/random';
-import { echoClients } from './echo';
+import { echoClient, echoClients } from './echo';
 import { withTimeout } from './players';
+import { type ThreadLoad, watchThread } from './stats';
 
 export interface BotsInput {
   url: string;
   echoUrl: string;
+  /** An echo server on its own thread, played against during the battles (the floor under the same load). */
+  loadedEchoUrl: string;
   tokens: string[];
   players: number;
   size: number;
@@ -31,13 +34,19 @@ export interface BotsOutput {
   creation: number[];
   acks: number[];
   echo: number[];
+  /** Echo round trips made during the battles, one echo client per player, on the players' schedule. */
+  loadedEcho: number[];
   battles: number;
   finished: number;
   playSeconds: number;
   errors: string[];
+  /** The players' thread while battles were played: event-loop delay (ms) and garbage collection. */
+  threadLoad: ThreadLoad;
+  /** Per answer: session, round, send and ack times on the clock threads share (timeOrigin + now), to split the round trip. */
+  split: Array<[string, number, number, number]>;
 }
 
-export type BotsMessage = { kind: 'progress'; line: string } | { kind: 'settle' } | { kind: 'done'; out: BotsOutput } | { kind: 'failed'; error: string };
+export type BotsMessage = { kind: 'progress'; line: string } | { kind: 'play' } | { kind: 'settle' } | { kind: 'done'; out: BotsOutput } | { kind: 'failed'; error: string };
 
 const post = (m: BotsMessage) => parentPort!.postMessage(m);
 
@@ -68,25 +77,35 @@ async function run(input: BotsInput): Promise<BotsOutput> {
   // battles' starts spread evenly over staggerMs (0: all at once).
   const battles = Math.floor(players / size);
   const acks: number[] = [];
+  const loadedEcho: number[] = [];
+  const twins: Array<{ close(): void }> = [];
+  const split: Array<[string, number, number, number]> = [];
   const rng = createRng('bench');
   let finished = 0;
   const results: Array<Promise<void>> = [];
   const rooms: Room[] = [];
   const closed = new WeakSet<Room>();
   const playStart = performance.now();
+  post({ kind: 'play' });
+  const stopWatch = watchThread('players');
   for (let b = 0; b < battles; b++) {
     const host = await client(b * size).create('battle', { private: true, subject: 'math' });
     const seats = [host];
     for (let k = 1; k < size; k++) seats.push(await client(b * size + k).joinById(host.roomId));
     rooms.push(...seats);
     for (const room of seats) {
+      const twin = await echoClient(input.loadedEchoUrl);
+      twins.push(twin);
       room.onLeave(() => closed.add(room));
       const sent = new Map<number, number>();
       room.onMessage('question', (q: { round: number; choices: string[] }) => {
         const delay = 50 + rng.int(0, 1500);
         setTimeout(() => { sent.set(q.round, performance.now()); room.send('answer', { round: q.round, choice: rng.int(0, q.choices.length - 1) }); }, delay);
+        // The player's echo twin: the same round trip to a bare echo server, at an independent moment drawn
+        // the same way, while the same battles run.
+        setTimeout(() => { void twin.roundTrip().then((ms) => loadedEcho.push(ms)); }, 50 + rng.int(0, 1500));
       });
-      room.onMessage('answer_ack', (a: { round: number }) => { acks.push(performance.now() - sent.get(a.round)!); });
+      room.onMessage('answer_ack', (a: { round: number }) => { const now = performance.now(); acks.push(now - sent.get(a.round)!); split.push([room.sessionId, a.round, performance.timeOrigin + sent.get(a.round)!, performance.timeOrigin + now]); });
       room.onMessage('round_result', () => {});
       room.onMessage('error', (e: { code?: string; message?: string }) => { if (errors.length < 20) errors.push(`${e.code}: ${e.message}`); });
       results.push(new Promise<void>((resolve) => room.onMessage('battle_result', () => { finished++; resolve(); })));
@@ -104,6 +123,8 @@ async function run(input: BotsInput): Promise<BotsOutput> {
     post({ kind: 'progress', line: `${finished}/${rooms.length} results, ${acks.length} acks; client phases ${JSON.stringify(phases)}` });
   }, 10_000);
   await Promise.all(results);
+  const threadLoad = stopWatch();
+  for (const t of twins) t.close();
   clearInterval(watchdog);
   const playSeconds = (performance.now() - playStart) / 1000;
   // The server closes finished battles after a short linger; the SDK's leave() never settles on a room
@@ -117,7 +138,7 @@ async function run(input: BotsInput): Promise<BotsOutput> {
   (globalThis as { gc?: () => void }).gc?.();
   await settle();
   const echo = await echoClients(input.echoUrl, rooms.length, input.rounds, input.echoSpacingMs);
-  return { creation, acks, echo, battles, finished, playSeconds, errors };
+  return { creation, acks, echo, loadedEcho, battles, finished, playSeconds, errors, threadLoad, split };
 }
 
 run(workerData as BotsInput).then(

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { WebSocketServer, WebSocket } from 'ws';
 import { pack, unpack } from 'msgpackr';
 import { summarize } from './stats';
@@ -50,4 +52,37 @@ export async function echoFloor(opts: { clients: number; messagesPerClient: numb
   const rtts = await echoClients(echo.url, opts.clients, opts.messagesPerClient, opts.spacingMs);
   await echo.close();
   return summarize(rtts);
+}
+
+/**
+ * The same bare echo server on a thread of its own: a floor measured while the game server is busy pays
+ * the machine's load (the clients' thread, the shared cores) but none of the game server's own work.
+ */
+export async function startEchoThread(): Promise<{ url: string; close(): Promise<void> }> {
+  const worker = new Worker(
+    `require('tsx/cjs'); const { parentPort } = require('node:worker_threads');
+     require(${JSON.stringify(path.join(__dirname, 'echo.ts'))}).startEchoServer().then((s) => parentPort.postMessage(s.url));`,
+    { eval: true },
+  );
+  const url = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  return { url, close: async () => { await worker.terminate(); } };
+}
+
+/** One bare `ws` client of an echo server: `roundTrip()` sends a small msgpack message and resolves with the ms until its echo. */
+export async function echoClient(url: string): Promise<{ roundTrip(): Promise<number>; close(): void }> {
+  const ws = await new Promise<WebSocket>((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+  const waiting: Array<{ start: number; resolve: (ms: number) => void }> = [];
+  ws.on('message', (data) => { unpack(data as Buffer); const w = waiting.shift(); w?.resolve(performance.now() - w.start); });
+  let n = 0;
+  return {
+    roundTrip: () => new Promise<number>((resolve) => {
+      waiting.push({ start: performance.now(), resolve });
+      ws.send(pack({ type: 'answer', round: ++n, choice: 2 }));
+    }),
+    close: () => ws.terminate(),
+  };
 }
