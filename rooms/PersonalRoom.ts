@@ -2,7 +2,7 @@ import { matchMaker, ServerError, type Client } from '@colyseus/core';
 import { z } from 'zod';
 import type { Principal } from '../src/auth/tokens';
 import { ArenaRoom, JOIN_ERROR, on } from '../src/realtime/roomKit';
-import { notificationChannel, type NotificationView } from '../src/services/NotificationService';
+import { isReadEvent, notificationChannel, type ChannelEvent, type NotificationView } from '../src/services/NotificationService';
 import { PersonalState } from '../schema/PersonalState';
 
 /**
@@ -15,11 +15,12 @@ const IDLE_PATCH_MS = 1000;
 /**
  * `personal`: one room per user, on whichever process (matchmaking filters by the verified user id, and
  * Colyseus' join-or-create lock keeps it to one). It relays the user's notifications: live through
- * presence, and on join whatever arrived while they were away.
+ * presence, and on join whatever arrived while they were away; and tells every tab which notifications
+ * became read, wherever they were read.
  */
 export class PersonalRoom extends ArenaRoom<PersonalState> {
   private userId = '';
-  private readonly listener = (n: NotificationView) => this.deliverLive(n);
+  private readonly listener = (e: ChannelEvent) => (isReadEvent(e) ? this.broadcastAll('notifications_read', { ids: e.readIds }) : this.deliverLive(e));
 
   /** Matchmaking filters by the token's user, never by anything the client claims. */
   static onAuthorized(principal: Principal, options: Record<string, unknown>): void {

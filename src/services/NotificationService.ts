@@ -23,6 +23,21 @@ export interface NewNotification {
   data?: Record<string, unknown>;
 }
 
+/**
+ * Published on the user's channel when notifications become read, from any tab or over HTTP: every open
+ * tab of the user hears it (`notifications_read`), so a badge cleared on one device clears on the others.
+ */
+export interface ReadEvent {
+  readIds: string[];
+}
+
+/** What the user's channel carries: a new notification, or notifications that became read. */
+export type ChannelEvent = NotificationView | ReadEvent;
+
+export function isReadEvent(e: ChannelEvent): e is ReadEvent {
+  return Array.isArray((e as ReadEvent).readIds);
+}
+
 /** The presence channel a user's personal room listens on, whichever process hosts it. */
 export function notificationChannel(userId: string): string {
   return `notify:${userId}`;
@@ -89,11 +104,17 @@ export class NotificationService {
     await this.db.getRepository(Notification).update({ userId, id: In(ids), deliveredAt: IsNull() }, { deliveredAt: new Date() });
   }
 
-  /** Marks the user's own notifications read; ids of other users are ignored. Returns how many changed. */
+  /**
+   * Marks the user's own notifications read; ids of other users and ids already read are ignored. The
+   * ones that changed are announced on the user's channel (every open tab clears them). Returns how many.
+   */
   async markRead(userId: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const res = await this.db.getRepository(Notification).update({ userId, id: In(ids), readAt: IsNull() }, { readAt: new Date() });
-    return res.affected ?? 0;
+    const res = await this.db.createQueryBuilder().update(Notification).set({ readAt: new Date() })
+      .where({ userId, id: In(ids), readAt: IsNull() }).returning(['id']).execute();
+    const readIds = (res.raw as Array<{ id: string }>).map((r) => r.id);
+    if (readIds.length > 0) await this.presence.publish(notificationChannel(userId), { readIds } satisfies ReadEvent);
+    return readIds.length;
   }
 
   /** The user's recent notifications, newest first, read or not. */

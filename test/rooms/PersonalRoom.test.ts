@@ -124,6 +124,33 @@ describe('personal room', () => {
     assert.equal(history.body.items[0].read, true);
   });
 
+  it('tells every tab which notifications became read, read in a tab or over HTTP, and only those that changed', async () => {
+    const alice = await registerUser(t);
+    const [n1, n2] = [
+      await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'One' }),
+      await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'Two' }),
+    ];
+    const phone = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const tablet = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const phoneReads = collect(phone, 'notifications_read');
+    const tabletReads = collect(tablet, 'notifications_read');
+    const ack = nextMessage(phone, 'marked_read');
+    phone.send('mark_read', { ids: [n1.id, '00000000-0000-4000-8000-000000000000'] });
+    assert.deepEqual(await ack, { ids: [n1.id, '00000000-0000-4000-8000-000000000000'], updated: 1 });
+    await eventually(() => tabletReads.length === 1 && phoneReads.length === 1, 2000, 'both tabs told');
+    assert.deepEqual(tabletReads[0], { ids: [n1.id] });
+    assert.deepEqual(phoneReads[0], { ids: [n1.id] });
+    // Read again: nothing changed, nobody is told.
+    const again = nextMessage(tablet, 'marked_read');
+    tablet.send('mark_read', { ids: [n1.id] });
+    assert.equal((await again).updated, 0);
+    const res = await api(t, 'POST', '/me/notifications/read', { token: alice.token, body: { ids: [n2.id] } });
+    assert.deepEqual(res.body, { updated: 1 });
+    await eventually(() => tabletReads.length === 2 && phoneReads.length === 2, 2000, 'both tabs told of the HTTP read');
+    assert.deepEqual(tabletReads[1], { ids: [n2.id] });
+    assert.deepEqual(phoneReads[1], { ids: [n2.id] });
+  });
+
   it('disconnects a flooding client with a 4xxx code while others carry on', async () => {
     const alice = await registerUser(t);
     const flooder = await sdkClient(t, alice.token).joinOrCreate('personal');
