@@ -11,7 +11,8 @@
  *      it with an "error" reply): replies received per second, cross-checked with
  *      arena_messages_in_total; the steps stop once the server throws players out;
  *   4. broadcast to 20 tabs of one user: POST /parent/children -> `child_linked` notification in all 20
- *      (in the cluster, posted to the process that does not host the personal room);
+ *      (in the cluster, posted to the process that does not host the personal room); then in the room:
+ *      a 21st tab marks each of those notifications read -> `notifications_read` in all 20;
  *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through three windows: alone, with a
  *      flooder (floods `mark_read`, is thrown out, tries to rejoin at once, again and again: the server bars
  *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
@@ -386,6 +387,8 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
 
 interface BroadcastResult {
   tabs: number; reps: number; crossProcess: boolean; e2e: Summary; spread: Summary; http: Summary; missed: number; statuses: Record<string, number>; load: WindowReport;
+  /** In-room broadcast: one more tab's `mark_read` -> `notifications_read` in all the others. */
+  relay: Summary; relayMissed: number;
 }
 
 async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: number, dbUrl: string): Promise<BroadcastResult> {
@@ -405,12 +408,14 @@ async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: numb
   let got: number[] = [];
   let onAll: (() => void) | undefined;
   for (const room of tabs) {
-    room.onMessage('notification', (n: { kind: string; data: { parentUsername?: string } }) => {
+    room.onMessage('notification', (n: { id: string; kind: string; data: { parentUsername?: string } }) => {
       if (n.kind !== 'child_linked' || n.data?.parentUsername !== expect) return;
       got.push(performance.now());
+      if (got.length === 1) ids.push(n.id);
       if (got.length === tabs.length) onAll?.();
     });
   }
+  const ids: string[] = [];
   const e2e: number[] = [];
   const spread: number[] = [];
   const httpMs: number[] = [];
@@ -438,10 +443,40 @@ async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: numb
     }
     await sleep(10);
   }
+  // In-room broadcast: one more tab marks each of those notifications read; the room tells every tab
+  // (`notifications_read`), timed from the send to the last of the 20 others. Paced under the message limit.
+  const sender = await joinPersonal(nodes[0].ws, acc.tabsUser.token);
+  const senderState = watch(sender);
+  sender.onMessage('notifications_read', () => {});
+  sender.onMessage('marked_read', () => {});
+  let relayId = '';
+  let relayLeft = 0;
+  let onRelayed: (() => void) | undefined;
+  for (const room of tabs) room.onMessage('notifications_read', (m: { ids: string[] }) => { if (m.ids[0] === relayId && --relayLeft === 0) onRelayed?.(); });
+  const relay: number[] = [];
+  let relayMissed = 0;
+  for (const id of ids) {
+    relayId = id;
+    relayLeft = tabs.length;
+    const all = new Promise<void>((resolve) => { onRelayed = resolve; });
+    const t0 = performance.now();
+    sender.send('mark_read', { ids: [id] });
+    try {
+      await withTimeout(all, 5000, 'in-room broadcast');
+      relay.push(performance.now() - t0);
+    } catch {
+      relayMissed++;
+    }
+    await sleep(1000 / Math.max(1, CFG.maxMessagesPerSecond - 5));
+  }
   const load = await w.end();
-  await closeAll(tabs, states);
-  const result = { tabs: tabs.length, reps, crossProcess: trigger.port !== hostPort, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs), missed, statuses: Object.fromEntries(statuses), load };
+  await closeAll([...tabs, sender], [...states, senderState]);
+  const result = {
+    tabs: tabs.length, reps, crossProcess: trigger.port !== hostPort, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs), missed, statuses: Object.fromEntries(statuses), load,
+    relay: summarize(relay), relayMissed,
+  };
   log(`  POST -> last of ${tabs.length} tabs ${ms(result.e2e)} (median / p99)${result.crossProcess ? ', trigger on the other process' : ''}; first -> last tab ${ms(result.spread)}; HTTP answer ${ms(result.http)}; missed ${missed}`);
+  log(`  in-room: one more tab's mark_read -> notifications_read in all ${tabs.length} ${ms(result.relay)}; missed ${relayMissed}`);
   return result;
 }
 
@@ -616,7 +651,10 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
     (t) => (best(t) ? best(t)!.serverMessagesInPerSecond > TARGETS.messagesPerSecond : undefined));
   add('rttLoaded', '  answer -> answer_ack at that step, probe / all (p99)', (t) => (best(t) ? `${fmt(best(t)!.probeRtt.p99, 1)} / ${fmt(best(t)!.rtt.p99, 1)} ms` : '—'), floors.throughput ? `${fmt(floors.throughput.rtt.p99, 1)} ms` : '—', '—');
   add('kicked', '  players thrown out (4002) under load', (t) => (b(t) ? (b(t)!.rateLimitCloses.count ? `${int(b(t)!.rateLimitCloses.count)} at +${b(t)!.steps[b(t)!.steps.length - 1].perPlayer}/s (sent ≤ ${b(t)!.rateLimitCloses.maxSentLastSecond} in their last s)` : 'none') : '—'), '—', 'none');
-  add('broadcast', `broadcast to ${CFG.tabs} tabs, POST -> last tab (median / p99)`,
+  add('relay', `broadcast to ${CFG.tabs} tabs in a room: one more tab's mark_read -> notifications_read in all (median / p99)`,
+    (t) => (t.broadcast ? ms(t.broadcast.relay) : '—'),
+    ms(floors.fanout?.relay), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.relay.p99 < TARGETS.broadcastP99Ms : undefined));
+  add('broadcast', `notification to ${CFG.tabs} tabs, HTTP trigger: POST /parent/children -> last tab (median / p99)`,
     (t) => (t.broadcast ? `${ms(t.broadcast.e2e)}${t.broadcast.crossProcess ? ' (cross-process)' : ''}` : '—'),
     ms(floors.fanout?.e2e), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.e2e.p99 < TARGETS.broadcastP99Ms : undefined));
   add('spread', '  first tab -> last tab (median / p99)', (t) => ms(t.broadcast?.spread), ms(floors.fanout?.spread), '—');
@@ -706,7 +744,7 @@ async function main() {
   } catch (e) { log(`  echo throughput floor failed: ${e}`); }
   try {
     floors.fanout = await fanoutFloor(CFG.tabs, CFG.broadcastReps, 10);
-    log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}`);
+    log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}; a client's message relayed to the ${CFG.tabs} ${ms(floors.fanout.relay)}`);
   } catch (e) { log(`  fan-out floor failed: ${e}`); }
 
   const { text, md, verdicts } = table(topos, floors);

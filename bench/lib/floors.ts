@@ -5,7 +5,8 @@
  *   - echoThroughput: closed-loop raw `ws` clients against that bare server, paced like the arena's
  *     saturated players (messages per second and round trip);
  *   - fanoutFloor: an HTTP POST that makes a bare ws server send one message to 20 clients, timed from
- *     the POST to the last client's receipt (the arena's trigger is an HTTP POST too).
+ *     the POST to the last client's receipt (the arena's trigger is an HTTP POST too); and one more
+ *     client's message that the server relays to those 20, timed from its send to the last receipt.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -128,7 +129,7 @@ export async function echoThroughput(clients: number, seconds: number, minGapMs:
   }
 }
 
-export interface FanoutFloor { clients: number; reps: number; e2e: ReturnType<typeof summarize>; spread: ReturnType<typeof summarize>; http: ReturnType<typeof summarize> }
+export interface FanoutFloor { clients: number; reps: number; e2e: ReturnType<typeof summarize>; spread: ReturnType<typeof summarize>; http: ReturnType<typeof summarize>; relay: ReturnType<typeof summarize> }
 
 /**
  * One-to-`clients` fan-out on a bare server in this process: POST /trigger makes it send one msgpack
@@ -137,6 +138,12 @@ export interface FanoutFloor { clients: number; reps: number; e2e: ReturnType<ty
 export async function fanoutFloor(clients: number, reps: number, gapMs: number): Promise<FanoutFloor> {
   const server = http.createServer();
   const wss = new WebSocketServer({ server, maxPayload: 4096, perMessageDeflate: false });
+  // A client's message goes to every other client (the arena's in-room broadcast).
+  wss.on('connection', (ws) => ws.on('message', (data) => {
+    const { ids } = unpack(data as Buffer) as { ids: string[] };
+    const frame = pack({ type: 'notifications_read', ids });
+    for (const other of wss.clients) if (other !== ws) other.send(frame);
+  }));
   server.on('request', (req, res) => {
     let body = '';
     req.on('data', (d) => { body += d; });
@@ -177,7 +184,24 @@ export async function fanoutFloor(clients: number, reps: number, gapMs: number):
       spread.push(Math.max(...got) - Math.min(...got));
       await sleep(gapMs);
     }
-    return { clients, reps, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs) };
+    const sender = await openWs(`ws://127.0.0.1:${port}/`);
+    const relay: number[] = [];
+    try {
+      for (let r = 0; r < reps; r++) {
+        let left = sockets.length;
+        const all = new Promise<void>((resolve) => {
+          for (const ws of sockets) ws.once('message', (data) => { unpack(data as Buffer); if (--left === 0) resolve(); });
+        });
+        const t0 = performance.now();
+        sender.send(pack({ type: 'mark_read', ids: [String(r)] }));
+        await withTimeout(all, 5000, 'relay');
+        relay.push(performance.now() - t0);
+        await sleep(gapMs);
+      }
+    } finally {
+      sender.terminate();
+    }
+    return { clients, reps, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs), relay: summarize(relay) };
   } finally {
     for (const ws of sockets) ws.terminate();
     await new Promise<void>((r) => wss.close(() => r()));

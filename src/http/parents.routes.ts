@@ -16,11 +16,7 @@ export function parentsRouter(s: Services, json: express.RequestHandler): Router
   r.post('/parent/children', parentOnly, json, async (req, res) => {
     const body = parseOr400(LinkBody, req.body);
     const parent = principalOf(res);
-    const result = await s.accounts.redeemLinkCode(parent.userId, body.code);
-    await s.notifications.notify(result.child.id, {
-      kind: 'child_linked', title: 'A parent account is now linked to you', data: { parentUsername: parent.username },
-    });
-    res.status(201).json(result);
+    res.status(201).json(await s.accounts.redeemLinkCode(parent, body.code));
   });
 
   r.get('/parent/children', parentOnly, async (_req, res) => {

@@ -6,6 +6,7 @@ import { decayedRating } from '../domain/ratingPeriods';
 import { hashPassword, verifyPassword, DUMMY_HASH_PROMISE } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
 import { LinkCode, ParentChild, User, type Role } from '../persistence/entities';
+import type { NotificationService } from './NotificationService';
 import type { RateLimiter } from './RateLimiter';
 
 /** The `/me` view of a user (contract). */
@@ -72,6 +73,7 @@ export class AccountService {
     private readonly limits: LoginLimits,
     private readonly linkCodeTtlMs: number,
     private readonly now: () => Date,
+    private readonly notifications: NotificationService,
   ) {}
 
   /** Creates an account; USERNAME_TAKEN when the name exists. */
@@ -134,21 +136,34 @@ export class AccountService {
     throw new DomainError('INTERNAL', 'Could not allocate a link code.');
   }
 
-  /** Redeems a link code for a parent, once: the code row is locked, checked and spent in one transaction. */
-  async redeemLinkCode(parentId: string, rawCode: string): Promise<{ child: { id: string; username: string } }> {
+  /**
+   * Redeems a link code for a parent, once: the code row is locked, checked and spent in one transaction,
+   * which also stores the child's `child_linked` notification (a link never goes unannounced).
+   */
+  async redeemLinkCode(parent: { userId: string; username: string }, rawCode: string): Promise<{ child: { id: string; username: string } }> {
     const code = rawCode.trim().toUpperCase();
-    return this.db.transaction(async (m: EntityManager) => {
-      const link = await m.getRepository(LinkCode).createQueryBuilder('c')
-        .setLock('pessimistic_write').where('c.code = :code', { code }).getOne();
-      if (!link || link.usedAt || link.expiresAt.getTime() <= this.now().getTime()) throw new DomainError('LINK_CODE_INVALID');
-      const child = await m.getRepository(User).findOneBy({ id: link.studentId });
-      if (!child) throw new DomainError('LINK_CODE_INVALID');
-      const inserted = await m.createQueryBuilder().insert().into(ParentChild)
-        .values({ parentId, childId: child.id }).orIgnore().returning('child_id').execute();
-      if (inserted.raw.length === 0) throw new DomainError('ALREADY_LINKED');
-      await m.getRepository(LinkCode).update({ code }, { usedAt: this.now(), usedBy: parentId });
-      return { child: { id: child.id, username: child.username } };
+    // One transaction, four statements: the code (locked) with its student, the link and the code's use
+    // together, the child's `child_linked` notification; published once committed.
+    const { child, notification } = await this.db.transaction(async (m: EntityManager) => {
+      const [link] = await m.query(
+        `SELECT c.used_at, c.expires_at, u.id, u.username FROM link_codes c JOIN users u ON u.id = c.student_id
+          WHERE c.code = $1 FOR UPDATE OF c`, [code],
+      ) as Array<{ used_at: Date | null; expires_at: Date; id: string; username: string }>;
+      if (!link || link.used_at || new Date(link.expires_at).getTime() <= this.now().getTime()) throw new DomainError('LINK_CODE_INVALID');
+      const [{ linked }] = await m.query(
+        `WITH linked AS (INSERT INTO parent_children (parent_id, child_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING child_id),
+              used AS (UPDATE link_codes SET used_at = $3, used_by = $1 WHERE code = $4 AND EXISTS (SELECT 1 FROM linked) RETURNING code)
+         SELECT (SELECT count(*) FROM linked)::int AS linked, (SELECT count(*) FROM used)::int AS used`,
+        [parent.userId, link.id, this.now(), code],
+      ) as Array<{ linked: number }>;
+      if (linked === 0) throw new DomainError('ALREADY_LINKED');
+      const [stored] = await this.notifications.store(m, [{
+        userId: link.id, kind: 'child_linked', title: 'A parent account is now linked to you', data: { parentUsername: parent.username },
+      }]);
+      return { child: { id: link.id, username: link.username }, notification: stored };
     });
+    await this.notifications.publish([{ userId: child.id, notification }]);
+    return { child };
   }
 
   /** The parent's own linked children, and no one else's. */

@@ -50,7 +50,7 @@ export function buildServices(deps: {
     presence: deps.presence,
     metrics: new Metrics(),
     tokens,
-    accounts: new AccountService(deps.db, tokens, limiter, deps.config.loginRateLimit, deps.config.linkCodeTtlMs, now),
+    accounts: new AccountService(deps.db, tokens, limiter, deps.config.loginRateLimit, deps.config.linkCodeTtlMs, now, notifications),
     notifications,
     questions: new QuestionService(deps.db),
     battles: new BattleService(deps.db, notifications, deps.logger, leaderboards),

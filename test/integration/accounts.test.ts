@@ -180,6 +180,32 @@ describe('accounts over HTTP', () => {
       assert.deepEqual((await api(t, 'GET', '/parent/children', { token: second.token })).body, []);
     });
 
+    it('refuses a second link to the same child (409 ALREADY_LINKED): the new code stays unspent, no second notification', async () => {
+      const { parent, child } = await parentWithChild(t);
+      const { body: { code } } = await api(t, 'POST', '/me/link-codes', { token: child.token });
+      const again = await api(t, 'POST', '/parent/children', { token: parent.token, body: { code } });
+      assert.equal(again.status, 409);
+      assertErrorShape(again.body, 'ALREADY_LINKED');
+      const notes = await api(t, 'GET', '/me/notifications', { token: child.token });
+      assert.deepEqual(notes.body.items.map((n: any) => n.kind), ['child_linked']);
+      // Still good for another parent.
+      const other = await registerUser(t, { role: 'parent' });
+      assert.equal((await api(t, 'POST', '/parent/children', { token: other.token, body: { code: code.toLowerCase() } })).status, 201);
+      assert.equal((await api(t, 'GET', '/me/notifications', { token: child.token })).body.items.length, 2);
+    });
+
+    it('lets exactly one of several parents redeeming the same code at once win', async () => {
+      const child = await registerUser(t);
+      const parents = await Promise.all(Array.from({ length: 4 }, () => registerUser(t, { role: 'parent' })));
+      const { body: { code } } = await api(t, 'POST', '/me/link-codes', { token: child.token });
+      const results = await Promise.all(parents.map((p) => api(t, 'POST', '/parent/children', { token: p.token, body: { code } })));
+      assert.deepEqual(results.map((r) => r.status).sort(), [201, 404, 404, 404]);
+      const winner = parents[results.findIndex((r) => r.status === 201)];
+      assert.deepEqual(results.find((r) => r.status === 201)!.body, { child: { id: child.user.id, username: child.user.username } });
+      assert.equal((await api(t, 'GET', '/parent/children', { token: winner.token })).body.length, 1);
+      assert.equal((await api(t, 'GET', '/me/notifications', { token: child.token })).body.items.length, 1);
+    });
+
     it('refuses an expired link code', async () => {
       const child = await registerUser(t);
       const parent = await registerUser(t, { role: 'parent' });
