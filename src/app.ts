@@ -1,6 +1,5 @@
 import http from 'node:http';
 import { defineRoom, defineServer, LocalPresence, matchMaker, type Presence, type Server } from '@colyseus/core';
-import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { EmbeddedDatabase } from './persistence/embedded';
 import { BattleRoom } from '../rooms/BattleRoom';
 import { LeaderboardRoom } from '../rooms/LeaderboardRoom';
@@ -9,6 +8,7 @@ import { PersonalRoom } from '../rooms/PersonalRoom';
 import { resolveJwtSecret } from './auth/tokens';
 import type { Config } from './config';
 import { mountHttp } from './http';
+import { CoalescingWebSocketTransport } from './realtime/coalesce';
 import type { Logger } from './logger';
 import { openDatabase, type Database } from './persistence/database';
 import { mapMatchmakingErrors } from './realtime/joinErrors';
@@ -57,7 +57,7 @@ export async function createArena(config: Config, logger: Logger, options: Arena
       },
     });
 
-    const transport = new WebSocketTransport({ server: http.createServer(), maxPayload: config.wsMaxPayloadBytes });
+    const transport = new CoalescingWebSocketTransport({ server: http.createServer(), maxPayload: config.wsMaxPayloadBytes });
     const server = defineServer({
       rooms: {
         personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),

@@ -31,7 +31,7 @@ export function startServer(env: Record<string, string>): ServerProcess {
   const port = Number(env.PORT);
   const base = { ...process.env };
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'MONITOR_PASSWORD', 'JWT_SECRET', 'DATA_DIR']) delete base[k];
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'arena.config.ts'], {
+  const child = spawn(process.execPath, [...(process.env.QA_SERVER_NODE_ARGS ? process.env.QA_SERVER_NODE_ARGS.split(' ') : []), '--require', 'tsx/cjs', 'arena.config.ts'], {
     cwd: ROOT, env: { ...base, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { coalesceWrites } from '../../src/realtime/coalesce';
+
+/** A real ws server and client on a free local port; the server side's socket writes are counted. */
+async function pair(coalesce: boolean) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => { if (coalesce) coalesceWrites(ws); resolve(ws); }));
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, { perMessageDeflate: false });
+  await new Promise((r) => client.once('open', r));
+  const ws = await serverSide;
+  const socket = (ws as unknown as { _socket: Socket })._socket;
+  let writes = 0;
+  const handle = (socket as unknown as { _handle: { writev: (...a: unknown[]) => unknown; writeBuffer: (...a: unknown[]) => unknown } })._handle;
+  for (const m of ['writev', 'writeBuffer'] as const) {
+    const orig = handle[m].bind(handle);
+    handle[m] = (...a: unknown[]) => { writes++; return orig(...a); };
+  }
+  return { ws, client, writes: () => writes, close: async () => { client.terminate(); await new Promise((r) => wss.close(r)); } };
+}
+
+function receive(client: WebSocket, n: number): Promise<string[]> {
+  const got: string[] = [];
+  return new Promise((resolve) => client.on('message', (d) => { got.push(String(d)); if (got.length === n) resolve(got); }));
+}
+
+describe('coalesceWrites', () => {
+  it('sends the frames of one event-loop turn in one write, in order', async () => {
+    const p = await pair(true);
+    const got = receive(p.client, 3);
+    p.ws.send('a'); p.ws.send('bb'); p.ws.send('ccc');
+    assert.deepEqual(await got, ['a', 'bb', 'ccc']);
+    assert.equal(p.writes(), 1);
+    // A later turn is a write of its own.
+    const more = receive(p.client, 1);
+    p.ws.send('d');
+    assert.deepEqual(await more, ['d']);
+    assert.equal(p.writes(), 2);
+    await p.close();
+  });
+
+  it('(the control) without it, ws writes each frame on its own', async () => {
+    const p = await pair(false);
+    const got = receive(p.client, 3);
+    p.ws.send('a'); p.ws.send('bb'); p.ws.send('ccc');
+    assert.deepEqual(await got, ['a', 'bb', 'ccc']);
+    assert.equal(p.writes(), 3);
+    await p.close();
+  });
+
+  it('lets a socket close and be destroyed mid-turn without throwing', async () => {
+    const p = await pair(true);
+    const closed = new Promise<number>((r) => p.client.once('close', (code) => r(code)));
+    p.ws.send('last words');
+    p.ws.close(4000, 'bye');
+    assert.equal(await closed, 4000);
+    p.ws.send('after close'); // ws reports this to a callback; nothing throws, nothing is written
+    await new Promise((r) => setTimeout(r, 20));
+    await p.close();
+  });
+});
