@@ -28,7 +28,7 @@
  * Sizes (env, defaults = the issue's): BENCH_CONNECTIONS (10000), BENCH_CLUSTER_CONNECTIONS (same),
  * BENCH_CONNECT_SECONDS (120: budget per topology; the figure says how many were held by then),
  * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_BATTLE_SIZE (8),
- * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10), BENCH_LOAD_STEP_SECONDS (6),
+ * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
  * BENCH_TABS (20), BENCH_BROADCAST_REPS (200), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (12),
  * BENCH_FLOOD_PERIOD_MS (1000), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop).
@@ -68,6 +68,19 @@ function num(name: string, dflt: number, min = 0): number {
   return n;
 }
 
+/**
+ * BENCH_LOAD_STEPS: re-sends per player per second, one step each: `10` (one message at a time) or
+ * `14x2` (14 a second, two back to back in one write). Under MAX_MESSAGES_PER_SECOND with the answers.
+ */
+function loadSteps(raw: string): Array<{ perPlayer: number; burst: number; label: string }> {
+  return raw.split(',').map((part) => {
+    const m = /^\s*(\d+(?:\.\d+)?)(?:x(\d+))?\s*$/.exec(part);
+    const perPlayer = Number(m?.[1]); const burst = Number(m?.[2] ?? 1);
+    if (!m || !(perPlayer > 0 && perPlayer <= 15) || !(burst >= 1 && burst <= 4)) throw new Error(`BENCH_LOAD_STEPS: ${JSON.stringify(part)}: expected N (0 < N <= 15) or NxB (B = 1..4)`);
+    return { perPlayer, burst, label: burst > 1 ? `${perPlayer}/s in bursts of ${burst}` : `${perPlayer}/s` };
+  });
+}
+
 const CONNECTIONS = num('BENCH_CONNECTIONS', 10_000, 1);
 const CFG = {
   connections: CONNECTIONS,
@@ -79,7 +92,7 @@ const CFG = {
   battleSize: num('BENCH_BATTLE_SIZE', 8, 2),
   thinkMs: num('BENCH_THINK_MS', 1000, 0),
   pacedSeconds: num('BENCH_PACED_SECONDS', 12, 2),
-  loadSteps: (process.env.BENCH_LOAD_STEPS ?? '2,5,10').split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0 && n <= 15),
+  loadSteps: loadSteps(process.env.BENCH_LOAD_STEPS ?? '2,5,10,14x2'),
   loadStepSeconds: num('BENCH_LOAD_STEP_SECONDS', 6, 2),
   tabs: num('BENCH_TABS', 20, 1),
   broadcastReps: num('BENCH_BROADCAST_REPS', 200, 1),
@@ -259,7 +272,7 @@ async function phaseConnections(nodes: ArenaNode[], acc: Accounts, target: numbe
 }
 
 interface LoadStep {
-  perPlayer: number; seconds: number; sentPerSecond: number; repliesPerSecond: number; serverMessagesInPerSecond: number; serverMessagesOutPerSecond: number;
+  perPlayer: number; burst: number; label: string; seconds: number; sentPerSecond: number; repliesPerSecond: number; serverMessagesInPerSecond: number; serverMessagesOutPerSecond: number;
   rtt: Summary; spamRtt: Summary; probeRtt: Summary; rateLimitCloses: number; load: WindowReport; window?: [number, number];
 }
 
@@ -334,8 +347,9 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
     // thrown out (after which the figures mean nothing more).
     const steps: LoadStep[] = [];
     const w0 = performance.now();
-    for (const perPlayer of CFG.loadSteps) {
+    for (const { perPlayer, burst, label } of CFG.loadSteps) {
       play.spamPerSecond = perPlayer;
+      play.spamBurst = burst;
       play.spam = true;
       const kicked0 = tally.kicked.length;
       const w2 = await openWindow(nodes);
@@ -347,20 +361,20 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
       const stepLoad = await w2.end();
       const seconds = (l1 - l0) / 1000;
       const step: LoadStep = {
-        perPlayer, seconds, sentPerSecond: (sent1 - sent0) / seconds, repliesPerSecond: play.replies.countBetween(l0, l1) / seconds,
+        perPlayer, burst, label, seconds, sentPerSecond: (sent1 - sent0) / seconds, repliesPerSecond: play.replies.countBetween(l0, l1) / seconds,
         serverMessagesInPerSecond: stepLoad.serverMessagesInPerSec, serverMessagesOutPerSecond: stepLoad.serverMessagesOutPerSec,
         rtt: summarize(play.answerRtts.between(l0, l1)), spamRtt: summarize(play.spamRtts.between(l0, l1)), probeRtt: summarize([]),
         rateLimitCloses: tally.kicked.length - kicked0, load: stepLoad, window: [l0, l1],
       };
       steps.push(step);
-      log(`  +${perPlayer}/s per player: sent ${int(step.sentPerSecond)}/s, ${int(step.repliesPerSecond)} replies/s; server counted ${int(step.serverMessagesInPerSecond)} in/s, ${int(step.serverMessagesOutPerSecond)} out/s; answer -> ack ${ms(step.rtt)}, re-sent answer -> error ${ms(step.spamRtt)}${step.rateLimitCloses ? `; ${step.rateLimitCloses} players thrown out (4002)` : ''}`);
+      log(`  +${label} per player: sent ${int(step.sentPerSecond)}/s, ${int(step.repliesPerSecond)} replies/s; server counted ${int(step.serverMessagesInPerSecond)} in/s, ${int(step.serverMessagesOutPerSecond)} out/s; answer -> ack ${ms(step.rtt)}, re-sent answer -> error ${ms(step.spamRtt)}${step.rateLimitCloses ? `; ${step.rateLimitCloses} players thrown out (4002)` : ''}`);
       log(`    ${describeLoad(stepLoad)}`);
       if (tally.kicked.length > 0) break;
     }
     play.spam = false;
     if (probe.battles) probeSamples = (await agent!.request({ cmd: 'probe:samples' })) as ProbeSamples;
     const pacedProbe = probeBetween(p0, p1);
-    if (probe.battles) log(`  probe (${probeCount} players in an unloaded process): paced answer -> answer_ack ${ms(pacedProbe)}; ${steps.map((st) => `+${st.perPlayer}/s: ${ms((st.probeRtt = probeBetween(st.window![0], st.window![1])))}`).join('; ')}`);
+    if (probe.battles) log(`  probe (${probeCount} players in an unloaded process): paced answer -> answer_ack ${ms(pacedProbe)}; ${steps.map((st) => `+${st.label}: ${ms((st.probeRtt = probeBetween(st.window![0], st.window![1])))}`).join('; ')}`);
     for (const st of steps) delete st.window;
     const k = tally.kicked;
     if (tally.leaves.total > 0) {
@@ -575,7 +589,7 @@ async function runTopology(processes: number, topoIndex: number, dbUrl: string, 
     const target = processes === 1 ? CFG.connections : CFG.clusterConnections;
     const phases: Array<[keyof Omit<TopologyResult, 'processes' | 'failed' | 'serverLogTail'>, string, () => Promise<unknown>]> = [
       ['connections', `connections: ${int(target)} personal rooms`, () => phaseConnections(nodes, acc!, target)],
-      ['battles', `battles: ${CFG.players} players, ${CFG.pacedSeconds} s paced, then re-sending ${CFG.loadSteps.join(', ')}/s each for ${CFG.loadStepSeconds} s`, () => phaseBattles(nodes, acc!)],
+      ['battles', `battles: ${CFG.players} players, ${CFG.pacedSeconds} s paced, then re-sending ${CFG.loadSteps.map((st) => st.label).join(', ')} each for ${CFG.loadStepSeconds} s`, () => phaseBattles(nodes, acc!)],
       ['broadcast', `broadcast: ${CFG.tabs} tabs of one user, ${CFG.broadcastReps} notifications`, () => phaseBroadcast(nodes, acc!, topoIndex, dbUrl)],
       ['flood', `flood: ${CFG.floodOthers} others; ${CFG.floodSeconds} s alone, with the flooder, with a rejoin-only client`, () => phaseFlood(nodes, acc!)],
     ];
@@ -650,7 +664,7 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
     floors.throughput ? `${int(floors.throughput.perSecond)} echoes/s` : '—', `> ${int(TARGETS.messagesPerSecond)}/s`,
     (t) => (best(t) ? best(t)!.serverMessagesInPerSecond > TARGETS.messagesPerSecond : undefined));
   add('rttLoaded', '  answer -> answer_ack at that step, probe / all (p99)', (t) => (best(t) ? `${fmt(best(t)!.probeRtt.p99, 1)} / ${fmt(best(t)!.rtt.p99, 1)} ms` : '—'), floors.throughput ? `${fmt(floors.throughput.rtt.p99, 1)} ms` : '—', '—');
-  add('kicked', '  players thrown out (4002) under load', (t) => (b(t) ? (b(t)!.rateLimitCloses.count ? `${int(b(t)!.rateLimitCloses.count)} at +${b(t)!.steps[b(t)!.steps.length - 1].perPlayer}/s (sent ≤ ${b(t)!.rateLimitCloses.maxSentLastSecond} in their last s)` : 'none') : '—'), '—', 'none');
+  add('kicked', '  players thrown out (4002) under load', (t) => (b(t) ? (b(t)!.rateLimitCloses.count ? `${int(b(t)!.rateLimitCloses.count)} at +${b(t)!.steps[b(t)!.steps.length - 1].label} (sent ≤ ${b(t)!.rateLimitCloses.maxSentLastSecond} in their last s)` : 'none') : '—'), '—', 'none');
   add('relay', `broadcast to ${CFG.tabs} tabs in a room: one more tab's mark_read -> notifications_read in all (median / p99)`,
     (t) => (t.broadcast ? ms(t.broadcast.relay) : '—'),
     ms(floors.fanout?.relay), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.relay.p99 < TARGETS.broadcastP99Ms : undefined));
@@ -681,7 +695,7 @@ function bottlenecks(topos: TopologyResult[]): string[] {
     if (t.connections) out.push(`${p} connecting: ${bottleneck(t.connections.connectLoad)} — ${describeLoad(t.connections.connectLoad)}`);
     if (t.connections) out.push(`${p} holding ${int(t.connections.held)} idle: ${describeLoad(t.connections.idleLoad)}`);
     if (t.battles) out.push(`${p} battles, paced: ${bottleneck(t.battles.paced.load)} — ${describeLoad(t.battles.paced.load)}`);
-    for (const st of t.battles?.steps ?? []) out.push(`${p} battles, +${st.perPlayer}/s per player (${int(st.sentPerSecond)} sent/s, ${int(st.serverMessagesInPerSecond)} handled/s): ${bottleneck(st.load)} — ${describeLoad(st.load)}`);
+    for (const st of t.battles?.steps ?? []) out.push(`${p} battles, +${st.label} per player (${int(st.sentPerSecond)} sent/s, ${int(st.serverMessagesInPerSecond)} handled/s): ${bottleneck(st.load)} — ${describeLoad(st.load)}`);
     if (t.broadcast) out.push(`${p} broadcast: ${describeLoad(t.broadcast.load)}`);
     if (t.flood) out.push(`${p} flood window: ${bottleneck(t.flood.floodLoad)} — ${describeLoad(t.flood.floodLoad)}`);
     if (t.flood) out.push(`${p} rejoin-only window: ${describeLoad(t.flood.churnLoad)}`);
@@ -738,7 +752,7 @@ async function main() {
     log(`  echo round trip, ${players} clients: median ${fmt(floors.echo.median, 2)} ms p99 ${fmt(floors.echo.p99, 2)} ms`);
   } catch (e) { log(`  echo floor failed: ${e}`); }
   try {
-    const top = Math.max(...CFG.loadSteps) + 1;
+    const top = Math.max(...CFG.loadSteps.map((st) => st.perPlayer)) + 1;
     floors.throughput = await echoThroughput(Math.floor(CFG.players / CFG.battleSize) * CFG.battleSize, CFG.loadStepSeconds, 1000 / top);
     log(`  echo throughput, ${floors.throughput.clients} clients, ${top} messages/s each: ${int(floors.throughput.perSecond)}/s, median ${fmt(floors.throughput.rtt.median, 2)} ms p99 ${fmt(floors.throughput.rtt.p99, 2)} ms`);
   } catch (e) { log(`  echo throughput floor failed: ${e}`); }
@@ -767,7 +781,7 @@ async function main() {
   const note = [
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
     `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players and the flooder run in a second, otherwise idle client process.`,
-    `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.join(', ')} re-sent answers per player per second, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodSeconds} s. MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
+    `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodSeconds} s. MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
   ].join(' ');
   fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);
   log(`wrote bench/results/load.json and bench/results/load.md`);

@@ -5,6 +5,7 @@
  * leave with its close code instead of being papered over.
  */
 import { randomUUID } from 'node:crypto';
+import { coalesceWrites } from '../../src/realtime/coalesce';
 import { Client, type Room } from '@colyseus/sdk';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -130,6 +131,11 @@ export class Play {
   spamPerSecond = 5;
   /** At most this many re-sent answers in flight per player (closed loop: a slow server slows the senders). */
   spamOutstanding = 2;
+  /**
+   * Re-sends go out this many at a time, back to back in one write, as a client sends what it has
+   * gathered in one frame; the gap between bursts grows to keep `spamPerSecond`.
+   */
+  spamBurst = 1;
   readonly answerRtts = new Rtts();
   readonly spamRtts = new Rtts();
   /** Every reply to an `answer` (answer_ack or error), when it arrived. */
@@ -169,6 +175,8 @@ export class BattleGroup {
       await closeAll(rooms);
       throw e;
     }
+    // What a player sends in one turn leaves in one write, as from the server (only bursts have more than one).
+    for (const room of rooms) { const ws = (room.connection as unknown as { transport?: { ws?: unknown } }).transport?.ws; if (ws) coalesceWrites(ws as never); }
     this.seats = rooms.map((room) => ({ room, st: watch(room, this.tally.leaves), inflight: [], lastRound: 0, spamInflight: 0, nextSpamAt: 0, finished: false, sends: [] }));
     const { play, tally } = this;
     this.done = Promise.all(this.seats.map((seat) => new Promise<void>((resolve) => {
@@ -223,16 +231,19 @@ export class BattleGroup {
   tick(now: number): void {
     const play = this.play;
     for (const seat of this.seats) {
-      if (seat.lastRound === 0 || seat.finished || seat.st.left || seat.spamInflight >= play.spamOutstanding || now < seat.nextSpamAt) continue;
+      const burst = play.spamBurst;
+      if (seat.lastRound === 0 || seat.finished || seat.st.left || seat.spamInflight + burst > Math.max(play.spamOutstanding, burst) || now < seat.nextSpamAt) continue;
       // Desynchronised players: the first re-send at a random point of one gap, then gap × 0.85..1.15.
-      const gap = 1000 / play.spamPerSecond;
+      const gap = (1000 * burst) / play.spamPerSecond;
       if (seat.nextSpamAt === 0) { seat.nextSpamAt = now + Math.random() * gap; continue; }
       seat.nextSpamAt = now + gap * (0.85 + 0.3 * Math.random());
-      seat.spamInflight++;
-      seat.inflight.push({ t: now, spam: true });
-      logSend(seat);
-      this.tally.spamSent++;
-      seat.room.send('answer', { round: seat.lastRound, choice: 0 });
+      for (let k = 0; k < burst; k++) {
+        seat.spamInflight++;
+        seat.inflight.push({ t: now, spam: true });
+        logSend(seat);
+        this.tally.spamSent++;
+        seat.room.send('answer', { round: seat.lastRound, choice: 0 });
+      }
     }
   }
 
