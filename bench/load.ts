@@ -13,7 +13,8 @@
  *   4. broadcast to 20 tabs of one user: POST /parent/children -> `child_linked` notification in all 20
  *      (in the cluster, posted to the process that does not host the personal room); then in the room:
  *      a 21st tab marks each of those notifications read -> `notifications_read` in all 20;
- *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through three windows: alone, with a
+ *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through BENCH_FLOOD_CYCLES cycles of
+ *      three windows (interleaved, p99 over each condition's windows): alone, with a
  *      flooder (floods `mark_read`, is thrown out, tries to rejoin at once, again and again: the server bars
  *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
  *      that only rejoins as often (the control that separates the flood from the rejoins);
@@ -29,9 +30,10 @@
  * BENCH_CONNECT_SECONDS (120: budget per topology; the figure says how many were held by then),
  * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_BATTLE_SIZE (8),
  * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
- * BENCH_TABS (20), BENCH_BROADCAST_REPS (200), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (12),
+ * BENCH_TABS (20), BENCH_BROADCAST_REPS (200), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (6), BENCH_FLOOD_CYCLES (4),
  * BENCH_FLOOD_PERIOD_MS (1000), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
- * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop).
+ * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
+ * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
  * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default
@@ -97,7 +99,8 @@ const CFG = {
   tabs: num('BENCH_TABS', 20, 1),
   broadcastReps: num('BENCH_BROADCAST_REPS', 200, 1),
   floodOthers: num('BENCH_FLOOD_OTHERS', 200, 1),
-  floodSeconds: num('BENCH_FLOOD_SECONDS', 12, 2),
+  floodSeconds: num('BENCH_FLOOD_SECONDS', 6, 2),
+  floodCycles: num('BENCH_FLOOD_CYCLES', 4, 1),
   floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 1000, 50),
   maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
   dbPoolSize: num('BENCH_DB_POOL_SIZE', 10, 1),
@@ -105,6 +108,8 @@ const CFG = {
   adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9',
   maxSeconds: num('BENCH_MAX_SECONDS', 1200, 60),
+  /** BENCH_PHASES: which phases run, of connections, battles, broadcast, flood (default all; floors are measured anyway). */
+  phases: (process.env.BENCH_PHASES ?? 'connections,battles,broadcast,flood').split(',').map((s) => s.trim()),
 };
 const SECRET = 'bench-load-secret-bench-load-secret-0000';
 const TARGETS = {
@@ -495,14 +500,14 @@ async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: numb
 }
 
 interface FloodResult {
-  others: number; seconds: number; baseline: Summary; flooded: Summary; churned: Summary; ratio: number; churnRatio: number;
+  others: number; seconds: number; cycles: number; baseline: Summary; flooded: Summary; churned: Summary; ratio: number; churnRatio: number;
   flooder: AbuserReport; churner: AbuserReport;
   othersDropped: Record<string, number>; errors: Record<string, number>; baselineLoad: WindowReport; floodLoad: WindowReport; churnLoad: WindowReport;
 }
 
 /**
- * BENCH_FLOOD_OTHERS players do mark_read round trips on their personal rooms throughout three windows of
- * BENCH_FLOOD_SECONDS: without anyone else, with the flooder, and (control) with a client that only
+ * BENCH_FLOOD_OTHERS players do mark_read round trips on their personal rooms through BENCH_FLOOD_CYCLES
+ * cycles of three windows of BENCH_FLOOD_SECONDS: without anyone else, with the flooder, and (control) with a client that only
  * rejoins as fast as the flooder does, without flooding: it separates the flood from the rejoins.
  */
 async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResult> {
@@ -514,11 +519,12 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     const st = watch(room, drops);
     return { room, st, reader: new MarkReader(room, rtts, tally) };
   });
+  // CFG.floodCycles cycles of three windows of BENCH_FLOOD_SECONDS each: alone, with the flooder, with the
+  // rejoin-only control. Interleaved, so that drift in the machine's load falls on all three alike; each
+  // condition's p99 is over all its windows' samples.
   const span = CFG.floodSeconds * 1000;
-  const tBase = performance.now() + 1000; // the first second is warm-up
-  const tFlood = tBase + span;
-  const tChurn = tFlood + span;
-  const tEnd = tChurn + span;
+  const tStart = performance.now() + 1000; // the first second is warm-up
+  const tEnd = tStart + 3 * span * CFG.floodCycles;
   // The others: one mark_read each per BENCH_FLOOD_PERIOD_MS (desynchronised), until the end.
   const othersDone = Promise.all(joined.ok.map(async ({ reader, st }, i) => {
     await sleep((i * CFG.floodPeriodMs) / joined.ok.length);
@@ -527,11 +533,6 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
       await sleep(CFG.floodPeriodMs * (0.8 + Math.random() * 0.4));
     }
   }));
-  await sleep(Math.max(0, tBase - performance.now()));
-  const wBase = await openWindow(nodes);
-  await sleep(Math.max(0, tFlood - performance.now()));
-  const baselineLoad = await wBase.end();
-  const wFlood = await openWindow(nodes);
   // The flooder and the control run in the agent process: not in the process measuring the others.
   const abuse = (mode: 'flood' | 'churn', until: number, minJoinGapMs: number, maxConnections: number): Promise<AbuserReport> => {
     const token = mode === 'flood' ? acc.flooder : acc.churner;
@@ -539,21 +540,44 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
       ? agent.request({ cmd: 'abuse', urls: nodes.map((n) => n.ws), token, mode, until: epochOf(until), minJoinGapMs, maxConnections }, span + 60_000)
       : abuser(nodes.map((n) => n.ws), token, mode, epochOf(until), minJoinGapMs, maxConnections);
   };
-  const flooder = await abuse('flood', tChurn, 0, 10_000);
-  await sleep(Math.max(0, tChurn - performance.now()));
-  const floodLoad = await wFlood.end();
-  const wChurn = await openWindow(nodes);
-  // The control rejoins as many times as the flooder did, spread over the same span, without flooding.
-  const churner = await abuse('churn', tEnd, span / Math.max(1, flooder.connections), Math.max(1, flooder.connections));
-  await sleep(Math.max(0, tEnd - performance.now()));
-  const churnLoad = await wChurn.end();
+  const add = (into: AbuserReport, r: AbuserReport) => {
+    into.connections += r.connections; into.joinFailures += r.joinFailures; into.sent += r.sent; into.closedByBench += r.closedByBench;
+    if (Number.isNaN(into.firstCloseMs)) into.firstCloseMs = r.firstCloseMs;
+    for (const [k, v] of Object.entries(r.closeCodes)) into.closeCodes[k] = (into.closeCodes[k] ?? 0) + v;
+  };
+  const empty = (): AbuserReport => ({ connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0 });
+  const flooder = empty();
+  const churner = empty();
+  const windows = { baseline: [] as Array<[number, number]>, flooded: [] as Array<[number, number]>, churned: [] as Array<[number, number]> };
+  let baselineLoad!: WindowReport; let floodLoad!: WindowReport; let churnLoad!: WindowReport;
+  await sleep(Math.max(0, tStart - performance.now()));
+  for (let c = 0; c < CFG.floodCycles; c++) {
+    const t0 = tStart + 3 * span * c;
+    const wBase = await openWindow(nodes);
+    await sleep(Math.max(0, t0 + span - performance.now()));
+    baselineLoad = await wBase.end();
+    windows.baseline.push([t0, t0 + span]);
+    const wFlood = await openWindow(nodes);
+    const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
+    add(flooder, flood);
+    await sleep(Math.max(0, t0 + 2 * span - performance.now()));
+    floodLoad = await wFlood.end();
+    windows.flooded.push([t0 + span, t0 + 2 * span]);
+    const wChurn = await openWindow(nodes);
+    // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
+    add(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, flood.connections), Math.max(1, flood.connections)));
+    await sleep(Math.max(0, t0 + 3 * span - performance.now()));
+    churnLoad = await wChurn.end();
+    windows.churned.push([t0 + 2 * span, t0 + 3 * span]);
+  }
   await othersDone;
   await closeAll(joined.ok.map((j) => j.room), joined.ok.map((j) => j.st));
-  const baseline = summarize(rtts.between(tBase, tFlood));
-  const flooded = summarize(rtts.between(tFlood, tChurn));
-  const churned = summarize(rtts.between(tChurn, tEnd));
+  const pooled = (ws: Array<[number, number]>) => summarize(ws.flatMap(([from, to]) => rtts.between(from, to)));
+  const baseline = pooled(windows.baseline);
+  const flooded = pooled(windows.flooded);
+  const churned = pooled(windows.churned);
   const result = {
-    others: joined.ok.length, seconds: CFG.floodSeconds, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99,
+    others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99,
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad, floodLoad, churnLoad,
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
@@ -591,9 +615,10 @@ async function runTopology(processes: number, topoIndex: number, dbUrl: string, 
       ['connections', `connections: ${int(target)} personal rooms`, () => phaseConnections(nodes, acc!, target)],
       ['battles', `battles: ${CFG.players} players, ${CFG.pacedSeconds} s paced, then re-sending ${CFG.loadSteps.map((st) => st.label).join(', ')} each for ${CFG.loadStepSeconds} s`, () => phaseBattles(nodes, acc!)],
       ['broadcast', `broadcast: ${CFG.tabs} tabs of one user, ${CFG.broadcastReps} notifications`, () => phaseBroadcast(nodes, acc!, topoIndex, dbUrl)],
-      ['flood', `flood: ${CFG.floodOthers} others; ${CFG.floodSeconds} s alone, with the flooder, with a rejoin-only client`, () => phaseFlood(nodes, acc!)],
+      ['flood', `flood: ${CFG.floodOthers} others; ${CFG.floodCycles} cycles of ${CFG.floodSeconds} s alone, with the flooder, with a rejoin-only client`, () => phaseFlood(nodes, acc!)],
     ];
     for (const [key, title, run] of phases) {
+      if (!CFG.phases.includes(key)) continue;
       log(`${processes}p ${title}`);
       try {
         (result as unknown as Record<string, unknown>)[key] = await run();
@@ -781,7 +806,7 @@ async function main() {
   const note = [
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
     `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players and the flooder run in a second, otherwise idle client process.`,
-    `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodSeconds} s. MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
+    `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
   ].join(' ');
   fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);
   log(`wrote bench/results/load.json and bench/results/load.md`);
