@@ -75,9 +75,10 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
         };
         // One client's messages are handled one at a time once one of them waits (on the database, say):
         // a client sending many cannot hold more than one of the pool's connections, so a flooder, until
-        // the message limit throws it out, slows itself and not everybody else.
+        // the message limit throws it out, slows itself and not everybody else. Once thrown out, what it
+        // still had queued is dropped: nobody is left to answer.
         const pending = this.busyClients.get(client);
-        const done = pending ? pending.then(run) : run();
+        const done = pending ? pending.then(() => ((client as { qaStopped?: boolean }).qaStopped ? undefined : run())) : run();
         if (done instanceof Promise) {
           this.busyClients.set(client, done);
           void done.then(() => { if (this.busyClients.get(client) === done) this.busyClients.delete(client); });
