@@ -39,8 +39,10 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
     await this.presence.subscribe(notificationChannel(this.userId), this.listener);
     this.handleMessages({
       mark_read: on(z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) }), async function (this: PersonalRoom, client, msg) {
-        const updated = await this.services.notifications.markRead(this.userId, msg.ids);
-        this.sendTo(client, 'marked_read', { ids: msg.ids, updated });
+        // Every tab of the user is in this room: it tells them itself, without a round trip through presence.
+        const readIds = await this.services.notifications.markRead(this.userId, msg.ids, false);
+        if (readIds.length > 0) this.broadcastAll('notifications_read', { ids: readIds });
+        this.sendTo(client, 'marked_read', { ids: msg.ids, updated: readIds.length });
       }),
     });
   }

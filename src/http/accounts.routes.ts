@@ -46,7 +46,7 @@ export function accountsRouter(s: Services, json: express.RequestHandler): Route
 
   r.post('/me/notifications/read', auth, json, async (req, res) => {
     const body = parseOr400(MarkReadBody, req.body);
-    res.json({ updated: await s.notifications.markRead(principalOf(res).userId, body.ids) });
+    res.json({ updated: (await s.notifications.markRead(principalOf(res).userId, body.ids)).length });
   });
 
   return r;

@@ -105,16 +105,17 @@ export class NotificationService {
   }
 
   /**
-   * Marks the user's own notifications read; ids of other users and ids already read are ignored. The
-   * ones that changed are announced on the user's channel (every open tab clears them). Returns how many.
+   * Marks the user's own notifications read; ids of other users and ids already read are ignored. Returns
+   * the ids that changed. Unless `announce` is false (the personal room, which tells its tabs itself), they
+   * are announced on the user's channel, so every open tab clears them, on whichever process.
    */
-  async markRead(userId: string, ids: string[]): Promise<number> {
-    if (ids.length === 0) return 0;
+  async markRead(userId: string, ids: string[], announce = true): Promise<string[]> {
+    if (ids.length === 0) return [];
     const res = await this.db.createQueryBuilder().update(Notification).set({ readAt: new Date() })
       .where({ userId, id: In(ids), readAt: IsNull() }).returning(['id']).execute();
     const readIds = (res.raw as Array<{ id: string }>).map((r) => r.id);
-    if (readIds.length > 0) await this.presence.publish(notificationChannel(userId), { readIds } satisfies ReadEvent);
-    return readIds.length;
+    if (announce && readIds.length > 0) await this.presence.publish(notificationChannel(userId), { readIds } satisfies ReadEvent);
+    return readIds;
   }
 
   /** The user's recent notifications, newest first, read or not. */
