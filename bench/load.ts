@@ -685,9 +685,11 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
   add('rttAll', '  the same, all players in the loaded bench process', (t) => ms(b(t)?.paced.rtt), '—', '—');
   const best = (t: TopologyResult) => b(t)?.best;
   add('throughput', 'messages/s processed, best step (replies/s; arena_messages_in/s)',
-    (t) => (best(t) ? `${int(best(t)!.repliesPerSecond)}; ${int(best(t)!.serverMessagesInPerSecond)} (sent ${int(best(t)!.sentPerSecond)})` : '—'),
+    (t) => (best(t) ? `${int(best(t)!.repliesPerSecond)}; ${int(best(t)!.serverMessagesInPerSecond)} (sent ${int(best(t)!.sentPerSecond)}; +${best(t)!.label} per player)` : '—'),
     floors.throughput ? `${int(floors.throughput.perSecond)} echoes/s` : '—', `> ${int(TARGETS.messagesPerSecond)}/s`,
     (t) => (best(t) ? best(t)!.serverMessagesInPerSecond > TARGETS.messagesPerSecond : undefined));
+  const bestSingle = (t: TopologyResult) => b(t)?.steps.filter((st) => st.burst === 1).reduce<LoadStep | undefined>((m, st) => (!m || st.serverMessagesInPerSecond > m.serverMessagesInPerSecond ? st : m), undefined);
+  add('throughputSingle', '  one message at a time (no bursts), best step', (t) => (bestSingle(t) ? `${int(bestSingle(t)!.repliesPerSecond)}; ${int(bestSingle(t)!.serverMessagesInPerSecond)} (+${bestSingle(t)!.label})` : '—'), '—', '—');
   add('rttLoaded', '  answer -> answer_ack at that step, probe / all (p99)', (t) => (best(t) ? `${fmt(best(t)!.probeRtt.p99, 1)} / ${fmt(best(t)!.rtt.p99, 1)} ms` : '—'), floors.throughput ? `${fmt(floors.throughput.rtt.p99, 1)} ms` : '—', '—');
   add('kicked', '  players thrown out (4002) under load', (t) => (b(t) ? (b(t)!.rateLimitCloses.count ? `${int(b(t)!.rateLimitCloses.count)} at +${b(t)!.steps[b(t)!.steps.length - 1].label} (sent ≤ ${b(t)!.rateLimitCloses.maxSentLastSecond} in their last s)` : 'none') : '—'), '—', 'none');
   add('relay', `broadcast to ${CFG.tabs} tabs in a room: one more tab's mark_read -> notifications_read in all (median / p99)`,
