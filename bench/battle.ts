@@ -13,6 +13,7 @@
  *   BENCH_PLAYERS=1000 npm run bench:battle
  *   BENCH_STAGGER_MS=4000 npm run bench:battle   # battle starts spread over 4 s (default: all at once)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/some_empty_db npm run bench:battle
+ *   BENCH_GC_TRACE=1 npm run bench:battle        # also print every GC pause of both threads while battles run
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -55,7 +55,7 @@ import { startAgent, type Agent, type ProbeSamples } from './lib/agent';
 import { echoFloor } from './lib/echo';
 import { connectionFloor, echoThroughput, fanoutFloor, type ConnectionFloor, type FanoutFloor, type ThroughputFloor } from './lib/floors';
 import {
-  abuser, BattleGroup, closeAll, joinPersonal, LeaveLog, MarkReader, Play, pool, roomPort, Rtts, sdk, sleep, Tally, watch, withTimeout, type AbuserReport,
+  abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, roomPort, Rtts, sdk, sleep, Tally, watch, withTimeout, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
 import { summarizeMany as summarize } from './lib/summary';
@@ -540,14 +540,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
       ? agent.request({ cmd: 'abuse', urls: nodes.map((n) => n.ws), token, mode, until: epochOf(until), minJoinGapMs, maxConnections }, span + 60_000)
       : abuser(nodes.map((n) => n.ws), token, mode, epochOf(until), minJoinGapMs, maxConnections);
   };
-  const add = (into: AbuserReport, r: AbuserReport) => {
-    into.connections += r.connections; into.joinFailures += r.joinFailures; into.sent += r.sent; into.closedByBench += r.closedByBench;
-    if (Number.isNaN(into.firstCloseMs)) into.firstCloseMs = r.firstCloseMs;
-    for (const [k, v] of Object.entries(r.closeCodes)) into.closeCodes[k] = (into.closeCodes[k] ?? 0) + v;
-  };
-  const empty = (): AbuserReport => ({ connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0 });
-  const flooder = empty();
-  const churner = empty();
+  const flooder = emptyAbuserReport();
+  const churner = emptyAbuserReport();
   const windows = { baseline: [] as Array<[number, number]>, flooded: [] as Array<[number, number]>, churned: [] as Array<[number, number]> };
   let baselineLoad!: WindowReport; let floodLoad!: WindowReport; let churnLoad!: WindowReport;
   await sleep(Math.max(0, tStart - performance.now()));
@@ -559,13 +553,13 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     windows.baseline.push([t0, t0 + span]);
     const wFlood = await openWindow(nodes);
     const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
-    add(flooder, flood);
+    addAbuserReport(flooder, flood);
     await sleep(Math.max(0, t0 + 2 * span - performance.now()));
     floodLoad = await wFlood.end();
     windows.flooded.push([t0 + span, t0 + 2 * span]);
     const wChurn = await openWindow(nodes);
     // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
-    add(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, flood.connections), Math.max(1, flood.connections)));
+    addAbuserReport(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, flood.connections), Math.max(1, flood.connections)));
     await sleep(Math.max(0, t0 + 3 * span - performance.now()));
     churnLoad = await wChurn.end();
     windows.churned.push([t0 + 2 * span, t0 + 3 * span]);

@@ -10,25 +10,16 @@ import { summarize } from './stats';
  * Returns every round trip in ms.
  */
 export async function echoClients(url: string, clients: number, messages: number, spacingMs: number): Promise<number[]> {
-  const sockets = await Promise.all(Array.from({ length: clients }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  })));
+  const sockets = await Promise.all(Array.from({ length: clients }, () => echoClient(url)));
   const rtts: number[] = [];
-  await Promise.all(sockets.map(async (ws, i) => {
+  await Promise.all(sockets.map(async (socket, i) => {
     await new Promise((r) => setTimeout(r, (i * 7) % Math.max(1, spacingMs)));
     for (let k = 0; k < messages; k++) {
-      const start = performance.now();
-      await new Promise<void>((resolve) => {
-        ws.once('message', (data) => { unpack(data as Buffer); resolve(); });
-        ws.send(pack({ type: 'answer', round: k + 1, choice: 2 }));
-      });
-      rtts.push(performance.now() - start);
+      rtts.push(await socket.roundTrip());
       await new Promise((r) => setTimeout(r, spacingMs));
     }
   }));
-  for (const ws of sockets) ws.terminate();
+  for (const socket of sockets) socket.close();
   return rtts;
 }
 

@@ -286,6 +286,18 @@ export async function joinPersonal(url: string, token: string, timeoutMs = 30_00
 
 export interface AbuserReport { connections: number; joinFailures: number; sent: number; closeCodes: Record<string, number>; firstCloseMs: number; closedByBench: number }
 
+/** A report of nothing done yet. */
+export function emptyAbuserReport(): AbuserReport {
+  return { connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0 };
+}
+
+/** Adds `more` (one abuser's run) into `into`. */
+export function addAbuserReport(into: AbuserReport, more: AbuserReport): void {
+  into.connections += more.connections; into.joinFailures += more.joinFailures; into.sent += more.sent; into.closedByBench += more.closedByBench;
+  if (Number.isNaN(into.firstCloseMs)) into.firstCloseMs = more.firstCloseMs;
+  for (const [k, v] of Object.entries(more.closeCodes)) into.closeCodes[k] = (into.closeCodes[k] ?? 0) + v;
+}
+
 /**
  * One abusive client until `until` (epoch ms): joins its personal room, then either floods `mark_read`
  * (50 ids each, bursts of 100 per event-loop turn, at most 5000 per connection) until the server throws
@@ -294,7 +306,7 @@ export interface AbuserReport { connections: number; joinFailures: number; sent:
 export async function abuser(urls: readonly string[], token: string, mode: 'flood' | 'churn', until: number, minJoinGapMs = 0, maxConnections = 10_000): Promise<AbuserReport> {
   const codes = new LeaveLog();
   const ids = Array.from({ length: 50 }, () => randomUUID());
-  const r: AbuserReport = { connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0 };
+  const r = emptyAbuserReport();
   for (let c = 0; c < maxConnections && Date.now() < until; c++) {
     const joinAt = Date.now();
     let room: Room;
