@@ -150,10 +150,11 @@ export class AccountService {
           WHERE c.code = $1 FOR UPDATE OF c`, [code],
       ) as Array<{ used_at: Date | null; expires_at: Date; id: string; username: string }>;
       if (!link || link.used_at || new Date(link.expires_at).getTime() <= this.now().getTime()) throw new DomainError('LINK_CODE_INVALID');
+      // A data-modifying WITH runs once whether or not the query reads it: the code is spent only with a new link.
       const [{ linked }] = await m.query(
         `WITH linked AS (INSERT INTO parent_children (parent_id, child_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING child_id),
-              used AS (UPDATE link_codes SET used_at = $3, used_by = $1 WHERE code = $4 AND EXISTS (SELECT 1 FROM linked) RETURNING code)
-         SELECT (SELECT count(*) FROM linked)::int AS linked, (SELECT count(*) FROM used)::int AS used`,
+              used AS (UPDATE link_codes SET used_at = $3, used_by = $1 WHERE code = $4 AND EXISTS (SELECT 1 FROM linked))
+         SELECT count(*)::int AS linked FROM linked`,
         [parent.userId, link.id, this.now(), code],
       ) as Array<{ linked: number }>;
       if (linked === 0) throw new DomainError('ALREADY_LINKED');

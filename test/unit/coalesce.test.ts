@@ -27,28 +27,22 @@ function receive(client: WebSocket, n: number): Promise<string[]> {
 }
 
 describe('coalesceWrites', () => {
-  it('sends the frames of one event-loop turn in one write, in order', async () => {
-    const p = await pair(true);
-    const got = receive(p.client, 3);
-    p.ws.send('a'); p.ws.send('bb'); p.ws.send('ccc');
-    assert.deepEqual(await got, ['a', 'bb', 'ccc']);
-    assert.equal(p.writes(), 1);
-    // A later turn is a write of its own.
-    const more = receive(p.client, 1);
-    p.ws.send('d');
-    assert.deepEqual(await more, ['d']);
-    assert.equal(p.writes(), 2);
-    await p.close();
-  });
-
-  it('(the control) without it, ws writes each frame on its own', async () => {
-    const p = await pair(false);
-    const got = receive(p.client, 3);
-    p.ws.send('a'); p.ws.send('bb'); p.ws.send('ccc');
-    assert.deepEqual(await got, ['a', 'bb', 'ccc']);
-    assert.equal(p.writes(), 3);
-    await p.close();
-  });
+  // With it, one write for the turn; without it (the control), ws writes each frame on its own.
+  for (const [coalesce, writes] of [[true, 1], [false, 3]] as const) {
+    it(`${coalesce ? 'sends' : '(the control, without it) does not send'} the frames of one event-loop turn in one write, in order`, async () => {
+      const p = await pair(coalesce);
+      const got = receive(p.client, 3);
+      p.ws.send('a'); p.ws.send('bb'); p.ws.send('ccc');
+      assert.deepEqual(await got, ['a', 'bb', 'ccc']);
+      assert.equal(p.writes(), writes);
+      // A later turn is a write of its own.
+      const more = receive(p.client, 1);
+      p.ws.send('d');
+      assert.deepEqual(await more, ['d']);
+      assert.equal(p.writes(), writes + 1);
+      await p.close();
+    });
+  }
 
   it('lets a socket close and be destroyed mid-turn without throwing', async () => {
     const p = await pair(true);
