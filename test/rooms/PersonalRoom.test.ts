@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { matchMaker } from '@colyseus/core';
 import jwt from 'jsonwebtoken';
+import { STAMP_SQL } from '../../src/services/NotificationService';
 import { testArena, type TestArena } from '../helpers/arena';
 import { api, registerUser } from '../helpers/factories';
 import { collect, eventually, joinError, nextMessage, sdkClient } from '../helpers/sdk';
@@ -122,6 +123,32 @@ describe('personal room', () => {
     assert.deepEqual(await ack, { ids: [n.id], updated: 1 });
     const history = await api(t, 'GET', '/me/notifications', { token: alice.token });
     assert.equal(history.body.items[0].read, true);
+  });
+
+  it('stamps read and delivered flags with an asynchronous commit of their own statement, and leaves the session as it was', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const n = await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'Stamp me' });
+    const runner = t.arena.database.dataSource.createQueryRunner();
+    try {
+      const setting = async () => ((await runner.query(`SELECT current_setting('synchronous_commit') AS s`)) as Array<{ s: string }>)[0].s;
+      // Inside a transaction the statement turns synchronous_commit off for that transaction alone…
+      await runner.startTransaction();
+      const [own] = (await runner.query(STAMP_SQL.delivered_at, [alice.user.id, [n.id]])) as [Array<{ id: string }>, number];
+      assert.deepEqual(own.map((r) => r.id), [n.id]);
+      assert.equal(await setting(), 'off');
+      await runner.commitTransaction();
+      // …and on its own (its own transaction) it leaves the connection's setting as it was.
+      assert.equal(await setting(), 'on');
+      const [foreign] = (await runner.query(STAMP_SQL.read_at, [bob.user.id, [n.id]])) as [Array<{ id: string }>, number];
+      assert.deepEqual(foreign, [], 'another user\'s id stamps nothing');
+      assert.equal(await setting(), 'on');
+    } finally {
+      await runner.release();
+    }
+    assert.deepEqual(await t.arena.services.notifications.markRead(alice.user.id, [n.id], false), [n.id]);
+    assert.deepEqual(await t.arena.services.notifications.markRead(alice.user.id, [n.id], false), [], 'already read: nothing changes');
+    assert.deepEqual(await t.arena.services.notifications.undelivered(alice.user.id), []);
   });
 
   it('tells every tab which notifications became read, read in a tab or over HTTP, and only those that changed', async () => {
