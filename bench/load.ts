@@ -15,7 +15,7 @@
  *      a 21st tab marks each of those notifications read -> `notifications_read` in all 20;
  *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through BENCH_FLOOD_CYCLES cycles of
  *      three windows (interleaved, p99 over each condition's windows): alone, with a
- *      flooder (floods `mark_read`, is thrown out, tries to rejoin at once, again and again: the server bars
+ *      flooder (floods `mark_read` with pre-built frames, is thrown out, tries to rejoin at once, again and again: the server bars
  *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
  *      that only rejoins as often (the control that separates the flood from the rejoins);
  *
@@ -30,8 +30,8 @@
  * BENCH_CONNECT_SECONDS (120: budget per topology; the figure says how many were held by then),
  * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_BATTLE_SIZE (8),
  * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
- * BENCH_TABS (20), BENCH_BROADCAST_REPS (200), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (6), BENCH_FLOOD_CYCLES (4),
- * BENCH_FLOOD_PERIOD_MS (1000), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
+ * BENCH_TABS (20), BENCH_BROADCAST_REPS (400), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (8),
+ * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
  * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look).
  *
@@ -97,11 +97,11 @@ const CFG = {
   loadSteps: loadSteps(process.env.BENCH_LOAD_STEPS ?? '2,5,10,14x2'),
   loadStepSeconds: num('BENCH_LOAD_STEP_SECONDS', 6, 2),
   tabs: num('BENCH_TABS', 20, 1),
-  broadcastReps: num('BENCH_BROADCAST_REPS', 200, 1),
+  broadcastReps: num('BENCH_BROADCAST_REPS', 400, 1),
   floodOthers: num('BENCH_FLOOD_OTHERS', 200, 1),
-  floodSeconds: num('BENCH_FLOOD_SECONDS', 6, 2),
-  floodCycles: num('BENCH_FLOOD_CYCLES', 4, 1),
-  floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 1000, 50),
+  floodSeconds: num('BENCH_FLOOD_SECONDS', 3, 2),
+  floodCycles: num('BENCH_FLOOD_CYCLES', 8, 1),
+  floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 500, 50),
   maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
   dbPoolSize: num('BENCH_DB_POOL_SIZE', 10, 1),
   processes: (process.env.BENCH_PROCESSES ?? '1,2').split(',').map((s) => Number(s.trim())).filter((n) => n === 1 || n === 2),
@@ -404,6 +404,9 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
   }
 }
 
+/** The in-room broadcast's pacing (one sender stays under the message limit), also the floor's. */
+const relayGapMs = () => 1000 / Math.max(1, CFG.maxMessagesPerSecond - 5);
+
 interface BroadcastResult {
   tabs: number; reps: number; crossProcess: boolean; e2e: Summary; spread: Summary; http: Summary; missed: number; statuses: Record<string, number>; load: WindowReport;
   /** In-room broadcast: one more tab's `mark_read` -> `notifications_read` in all the others. */
@@ -486,7 +489,7 @@ async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: numb
     } catch {
       relayMissed++;
     }
-    await sleep(1000 / Math.max(1, CFG.maxMessagesPerSecond - 5));
+    await sleep(relayGapMs());
   }
   const load = await w.end();
   await closeAll([...tabs, sender], [...states, senderState]);
@@ -575,7 +578,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad, floodLoad, churnLoad,
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
-  log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (first after ${fmt(flooder.firstCloseMs, 0)} ms); rejoin-only control: ${churner.connections} connections`);
+  log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (seen by the flooder after ${fmt(flooder.firstCloseMs, 0)} ms: its unsent frames keep its socket open until the server ends it), its own CPU ${fmt(flooder.floodCpuMs / Math.max(1, flooder.connections), 1)} ms per connection; rejoin-only control: ${churner.connections} connections`);
   log(`  flood window: ${describeLoad(floodLoad)}`);
   return result;
 }
@@ -778,7 +781,7 @@ async function main() {
     log(`  echo throughput, ${floors.throughput.clients} clients, ${top} messages/s each: ${int(floors.throughput.perSecond)}/s, median ${fmt(floors.throughput.rtt.median, 2)} ms p99 ${fmt(floors.throughput.rtt.p99, 2)} ms`);
   } catch (e) { log(`  echo throughput floor failed: ${e}`); }
   try {
-    floors.fanout = await fanoutFloor(CFG.tabs, CFG.broadcastReps, 10);
+    floors.fanout = await fanoutFloor(CFG.tabs, CFG.broadcastReps, relayGapMs());
     log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}; a client's message relayed to the ${CFG.tabs} ${ms(floors.fanout.relay)}`);
   } catch (e) { log(`  fan-out floor failed: ${e}`); }
 

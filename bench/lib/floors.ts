@@ -4,15 +4,14 @@
  *     them, the server's memory per connection, its idle CPU);
  *   - echoThroughput: closed-loop raw `ws` clients against that bare server, paced like the arena's
  *     saturated players (messages per second and round trip);
- *   - fanoutFloor: an HTTP POST that makes a bare ws server send one message to 20 clients, timed from
+ *   - fanoutFloor: an HTTP POST that makes the bare server send one message to 20 clients, timed from
  *     the POST to the last client's receipt (the arena's trigger is an HTTP POST too); and one more
  *     client's message that the server relays to those 20, timed from its send to the last receipt.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
 import { pack, unpack } from 'msgpackr';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { pool, sleep, withTimeout } from './players';
 import { summarizeMany as summarize } from './summary';
 
@@ -132,35 +131,17 @@ export async function echoThroughput(clients: number, seconds: number, minGapMs:
 export interface FanoutFloor { clients: number; reps: number; e2e: ReturnType<typeof summarize>; spread: ReturnType<typeof summarize>; http: ReturnType<typeof summarize>; relay: ReturnType<typeof summarize> }
 
 /**
- * One-to-`clients` fan-out on a bare server in this process: POST /trigger makes it send one msgpack
- * message to every client, then answer 201. Timed from just before the POST to the last receipt.
+ * One-to-`clients` fan-out on the bare server, in a process of its own like the arena's (bareServer.ts):
+ * POST /trigger makes it send one msgpack message to every `/relay` client, then answer 201, timed from
+ * just before the POST to the last receipt; and one more client's message that it relays to them, timed
+ * from the send to the last receipt. `gapMs` between repetitions, as the arena's measure paces its own.
  */
 export async function fanoutFloor(clients: number, reps: number, gapMs: number): Promise<FanoutFloor> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server, maxPayload: 4096, perMessageDeflate: false });
-  // A client's message goes to every other client (the arena's in-room broadcast).
-  wss.on('connection', (ws) => ws.on('message', (data) => {
-    const { ids } = unpack(data as Buffer) as { ids: string[] };
-    const frame = pack({ type: 'notifications_read', ids });
-    for (const other of wss.clients) if (other !== ws) other.send(frame);
-  }));
-  server.on('request', (req, res) => {
-    let body = '';
-    req.on('data', (d) => { body += d; });
-    req.on('end', () => {
-      const { seq } = JSON.parse(body) as { seq: number };
-      const frame = pack({ type: 'notification', id: seq, kind: 'child_linked', title: 'A parent account is now linked to you', data: { parentUsername: 'bench_parent' }, createdAt: new Date().toISOString(), read: false });
-      for (const ws of wss.clients) ws.send(frame);
-      res.statusCode = 201;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ child: { id: 'x', username: 'y' } }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
+  const bare = await startBareServer();
+  const port = bare.port;
   const sockets: WebSocket[] = [];
   try {
-    for (let i = 0; i < clients; i++) sockets.push(await openWs(`ws://127.0.0.1:${port}/`));
+    for (let i = 0; i < clients; i++) sockets.push(await openWs(`ws://127.0.0.1:${port}/relay`));
     const e2e: number[] = [];
     const spread: number[] = [];
     const httpMs: number[] = [];
@@ -184,7 +165,7 @@ export async function fanoutFloor(clients: number, reps: number, gapMs: number):
       spread.push(Math.max(...got) - Math.min(...got));
       await sleep(gapMs);
     }
-    const sender = await openWs(`ws://127.0.0.1:${port}/`);
+    const sender = await openWs(`ws://127.0.0.1:${port}/relay`);
     const relay: number[] = [];
     try {
       for (let r = 0; r < reps; r++) {
@@ -204,8 +185,6 @@ export async function fanoutFloor(clients: number, reps: number, gapMs: number):
     return { clients, reps, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs), relay: summarize(relay) };
   } finally {
     for (const ws of sockets) ws.terminate();
-    await new Promise<void>((r) => wss.close(() => r()));
-    server.closeAllConnections?.();
-    await new Promise<void>((r) => server.close(() => r()));
+    await bare.stop();
   }
 }

@@ -5,6 +5,7 @@
  * leave with its close code instead of being papered over.
  */
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { coalesceWrites } from '../../src/realtime/coalesce';
 import { Client, type Room } from '@colyseus/sdk';
 
@@ -284,23 +285,50 @@ export async function joinPersonal(url: string, token: string, timeoutMs = 30_00
   }
 }
 
-export interface AbuserReport { connections: number; joinFailures: number; sent: number; closeCodes: Record<string, number>; firstCloseMs: number; closedByBench: number }
+export interface AbuserReport {
+  connections: number; joinFailures: number; sent: number; closeCodes: Record<string, number>; firstCloseMs: number; closedByBench: number;
+  /** CPU the abusing process spent flooding (it shares the machine with the server). */
+  floodCpuMs: number;
+}
 
 /** A report of nothing done yet. */
 export function emptyAbuserReport(): AbuserReport {
-  return { connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0 };
+  return { connections: 0, joinFailures: 0, sent: 0, closeCodes: {}, firstCloseMs: NaN, closedByBench: 0, floodCpuMs: 0 };
 }
 
 /** Adds `more` (one abuser's run) into `into`. */
 export function addAbuserReport(into: AbuserReport, more: AbuserReport): void {
-  into.connections += more.connections; into.joinFailures += more.joinFailures; into.sent += more.sent; into.closedByBench += more.closedByBench;
+  into.connections += more.connections; into.joinFailures += more.joinFailures; into.sent += more.sent; into.closedByBench += more.closedByBench; into.floodCpuMs += more.floodCpuMs;
   if (Number.isNaN(into.firstCloseMs)) into.firstCloseMs = more.firstCloseMs;
   for (const [k, v] of Object.entries(more.closeCodes)) into.closeCodes[k] = (into.closeCodes[k] ?? 0) + v;
 }
 
 /**
+ * `n` copies of one client message as masked WebSocket frames, in one buffer, with the room's TCP socket
+ * to write it to: a flooder "as fast as it can" blasts pre-built frames, as an attacker would, instead of
+ * encoding and masking each message through the SDK. On this machine the flooder shares the server's two
+ * cores: built once, its flood costs it little CPU, so what the others notice is the server's handling of
+ * the flood, not the flooding process's own work. Undefined when the SDK does not run on the `ws` package.
+ */
+function rawFlood(room: Room, type: string, payload: unknown, n: number): { socket: Socket; batch: Buffer } | undefined {
+  const transport = (room.connection as unknown as { transport: { ws?: { _socket?: Socket }; send(data: Uint8Array): void } }).transport;
+  const socket = transport.ws?._socket;
+  if (!socket) return undefined;
+  // The bytes the SDK would send for this message, captured instead of sent.
+  let bytes: Uint8Array | undefined;
+  const send = transport.send;
+  transport.send = (data: Uint8Array) => { bytes = Uint8Array.from(data); };
+  try { room.send(type, payload); } finally { transport.send = send; }
+  if (!bytes || bytes.length >= 65_536) return undefined;
+  const key = [0x5a, 0xa5, 0x3c, 0xc3];
+  const head = bytes.length < 126 ? [0x82, 0x80 | bytes.length] : [0x82, 0x80 | 126, bytes.length >> 8, bytes.length & 0xff];
+  const frame = Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(bytes.map((b, i) => b ^ key[i & 3]))]);
+  return { socket, batch: Buffer.concat(Array.from({ length: n }, () => frame)) };
+}
+
+/**
  * One abusive client until `until` (epoch ms): joins its personal room, then either floods `mark_read`
- * (50 ids each, bursts of 100 per event-loop turn, at most 5000 per connection) until the server throws
+ * (50 ids each, bursts of 100 pre-built frames per event-loop turn, at most 5000 per connection) until the server throws
  * it out, or (`churn`) leaves at once; then it comes back. `minJoinGapMs` spaces its joins (0: at once).
  */
 export async function abuser(urls: readonly string[], token: string, mode: 'flood' | 'churn', until: number, minJoinGapMs = 0, maxConnections = 10_000): Promise<AbuserReport> {
@@ -325,11 +353,20 @@ export async function abuser(urls: readonly string[], token: string, mode: 'floo
     const startedAt = performance.now();
     let sentHere = 0;
     if (mode === 'flood') {
+      const cpu = process.cpuUsage();
+      const flood = rawFlood(room, 'mark_read', { ids }, 100);
       while (open && sentHere < 5000 && Date.now() < until) {
-        for (let k = 0; k < 100; k++) room.send('mark_read', { ids });
+        if (flood && flood.socket.writableLength > 256 * 1024) {
+          // The server stopped reading (it throws a flooder out): wait for room in the socket, or the end.
+          await Promise.race([new Promise((res) => flood.socket.once('drain', res)), left, sleep(100)]);
+          continue;
+        }
+        if (flood) flood.socket.write(flood.batch); else for (let k = 0; k < 100; k++) room.send('mark_read', { ids });
         sentHere += 100;
         await new Promise((res) => setImmediate(res));
       }
+      const used = process.cpuUsage(cpu);
+      r.floodCpuMs += (used.user + used.system) / 1000;
     }
     r.sent += sentHere;
     const byBench = open;
