@@ -12,7 +12,7 @@ import { CoalescingWebSocketTransport } from './realtime/coalesce';
 import type { Logger } from './logger';
 import { openDatabase, type Database } from './persistence/database';
 import { mapMatchmakingErrors } from './realtime/joinErrors';
-import { bindRoom } from './realtime/roomKit';
+import { bindRoom, refuseBarredJoins } from './realtime/roomKit';
 import { buildServices, type Services } from './services';
 
 /** A built, not yet listening, Quest Arena server and the way to stop it cleanly. */
@@ -57,7 +57,9 @@ export async function createArena(config: Config, logger: Logger, options: Arena
       },
     });
 
-    const transport = new CoalescingWebSocketTransport({ server: http.createServer(), maxPayload: config.wsMaxPayloadBytes });
+    const httpServer = http.createServer();
+    refuseBarredJoins(httpServer, services);
+    const transport = new CoalescingWebSocketTransport({ server: httpServer, maxPayload: config.wsMaxPayloadBytes });
     const server = defineServer({
       rooms: {
         personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),

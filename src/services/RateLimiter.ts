@@ -23,9 +23,32 @@ export class RateLimiter {
     return count >= limit ? Math.max(1, w.endsAt - this.now()) : 0;
   }
 
-  /** Bars `key` for `ms` (a user thrown out for flooding, say); across processes once presence is Redis. */
+  /** Bars this process set, until when (performance.now(), real time like presence's expiry). */
+  private readonly localBars = new Map<string, number>();
+
+  /**
+   * Bars `key` for `ms` (a user thrown out for flooding, say); across processes once presence is Redis.
+   * This process also remembers it (barredHere), so it can refuse the barred at once.
+   */
   async bar(key: string, ms: number): Promise<void> {
+    const now = performance.now();
+    if (this.localBars.size >= 10_000) for (const [k, until] of this.localBars) if (until <= now) this.localBars.delete(k);
+    this.localBars.set(key, now + ms);
     await this.presence.setex(`ratelimit:bar:${key}`, '1', Math.ceil(ms / 1000));
+  }
+
+  /** Whether this process barred `key` and the bar still holds: synchronous, no presence round trip. */
+  barredHere(key: string): boolean {
+    const until = this.localBars.get(key);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.localBars.delete(key);
+    return false;
+  }
+
+  /** Whether this process holds any bar at all (nothing to look up otherwise). */
+  get barsHere(): number {
+    return this.localBars.size;
   }
 
   /** Whether `key` is barred now. */

@@ -235,6 +235,38 @@ describe('personal room', () => {
     }, 5000, 'alice may join again after the cooldown');
   });
 
+  it('refuses a user barred on this process in front of the matchmaking route, answering exactly as the route does', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    // bob is barred in presence only, as another process would bar him: the framework's route refuses him;
+    // alice is barred by this process: refused before the route.
+    await matchMaker.presence.setex(`ratelimit:bar:flood:${bob.user.id}`, '1', 60);
+    await t.arena.services.rateLimits.bar(`flood:${alice.user.id}`, 60_000);
+    const controller = matchMaker.controller;
+    const invoke = controller.invokeMethod;
+    let routed = 0;
+    controller.invokeMethod = function (this: typeof controller, ...args: Parameters<typeof invoke>) { routed++; return invoke.apply(this, args); };
+    try {
+      const ask = (u: { token: string }) => api(t, 'POST', '/matchmake/joinOrCreate/personal', { token: u.token, body: {}, headers: { origin: 'http://kids.example' } });
+      const viaRoute = await ask(bob);
+      assert.equal(routed, 1);
+      const viaGuard = await ask(alice);
+      assert.equal(routed, 1, 'the route never saw the barred user\'s request');
+      assert.equal(viaRoute.status, 429);
+      assert.equal(viaGuard.status, 429);
+      assert.deepEqual(viaGuard.body, viaRoute.body);
+      assert.equal(viaGuard.headers.get('access-control-allow-origin'), 'http://kids.example');
+      for (const h of ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'access-control-allow-headers', 'content-type']) {
+        assert.equal(viaGuard.headers.get(h), viaRoute.headers.get(h), h);
+      }
+      // A bad token is none of the guard's business: the route answers it (401), barred user or not.
+      assert.equal((await api(t, 'POST', '/matchmake/joinOrCreate/personal', { token: 'x.y.z', body: {} })).status, 401);
+      assert.equal(routed, 2);
+    } finally {
+      controller.invokeMethod = invoke;
+    }
+  });
+
   it('keeps a client that stays under the message limit, even where the room clock moves rarely', async () => {
     // MAX_MESSAGES_PER_SECOND is 20. A personal room ticks its clock once a second, so a limit counted on
     // the room clock would see two seconds of this client's 15 a second as one (30) and throw it out.
