@@ -46,7 +46,7 @@ export class RateLimiter {
     return false;
   }
 
-  /** Whether this process holds any bar at all (nothing to look up otherwise). */
+  /** How many bars this process holds, expired ones included until looked up (0: nothing to look up). */
   get barsHere(): number {
     return this.localBars.size;
   }
