@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { matchMaker } from '@colyseus/core';
 import jwt from 'jsonwebtoken';
 import { STAMP_SQL } from '../../src/services/NotificationService';
+import { RateLimiter } from '../../src/services/RateLimiter';
 import { testArena, type TestArena } from '../helpers/arena';
 import { api, registerUser } from '../helpers/factories';
 import { collect, eventually, joinError, nextMessage, sdkClient } from '../helpers/sdk';
@@ -238,9 +239,10 @@ describe('personal room', () => {
   it('refuses a user barred on this process in front of the matchmaking route, answering exactly as the route does', async () => {
     const alice = await registerUser(t);
     const bob = await registerUser(t);
-    // bob is barred in presence only, as another process would bar him: the framework's route refuses him;
+    // bob is barred by another limiter on the same presence, as another process would bar him: the
+    // framework's route refuses him;
     // alice is barred by this process: refused before the route.
-    await matchMaker.presence.setex(`ratelimit:bar:flood:${bob.user.id}`, '1', 60);
+    await new RateLimiter(matchMaker.presence, 60_000, () => Date.now()).bar(`flood:${bob.user.id}`, 60_000);
     await t.arena.services.rateLimits.bar(`flood:${alice.user.id}`, 60_000);
     const controller = matchMaker.controller;
     const invoke = controller.invokeMethod;
