@@ -11,6 +11,9 @@ import { mountHttp } from './http';
 import { CoalescingWebSocketTransport } from './realtime/coalesce';
 import type { Logger } from './logger';
 import { openDatabase, type Database } from './persistence/database';
+import { IndexedLocalDriver } from './realtime/drivers/IndexedLocalDriver';
+import { IndexedRedisDriver } from './realtime/drivers/IndexedRedisDriver';
+import type { KeyedRooms } from './realtime/drivers/listing';
 import { mapMatchmakingErrors } from './realtime/joinErrors';
 import { bindRoom, refuseBarredJoins } from './realtime/roomKit';
 import { buildServices, type Services } from './services';
@@ -31,11 +34,18 @@ export interface ArenaOptions {
   now?: () => Date;
 }
 
-async function createPresence(config: Config): Promise<{ presence: Presence; driver?: matchMaker.MatchMakerDriver }> {
-  if (!config.redisUrl) return { presence: new LocalPresence() };
+/** Room types that exist once per key: a user's personal room (PersonalRoom refuses a second one). */
+const KEYED_ROOMS: KeyedRooms = { personal: 'userId' };
+
+/**
+ * Presence and the room listing: in memory for one process, on Redis for several. The listing drivers
+ * (src/realtime/drivers) index rooms by name and personal rooms by user: Colyseus' own look at every room
+ * on each join, which made a personal room's join cost grow with the number of users online.
+ */
+async function createPresence(config: Config): Promise<{ presence: Presence; driver: matchMaker.MatchMakerDriver }> {
+  if (!config.redisUrl) return { presence: new LocalPresence(), driver: new IndexedLocalDriver(KEYED_ROOMS) };
   const { RedisPresence } = await import('@colyseus/redis-presence');
-  const { RedisDriver } = await import('@colyseus/redis-driver');
-  return { presence: new RedisPresence(config.redisUrl), driver: new RedisDriver(config.redisUrl) };
+  return { presence: new RedisPresence(config.redisUrl), driver: new IndexedRedisDriver(config.redisUrl, KEYED_ROOMS) };
 }
 
 /**
