@@ -73,6 +73,15 @@ describe('IndexedRedisDriver (room listing shared through Redis)', function () {
     assert.equal(await redis.exists('roomcaches:name:personal', 'roomcaches:key:personal:u1'), 0);
   });
 
+  it('files a listing again when the matchmaker restores what Redis lost', async () => {
+    const room = personal('r1', 'u1');
+    await a.insert(room);
+    await redis.del('roomcaches', 'roomcaches:name:personal', 'roomcaches:key:personal:u1'); // Redis restarted empty
+    await a.persist(room, true); // Colyseus' restoreMissingRoomCaches
+    assert.equal((await b.findOne({ name: 'personal', userId: 'u1' } as never))?.roomId, 'r1');
+    assert.deepEqual((await b.query({ name: 'personal' } as never)).map((r) => r.roomId), ['r1']);
+  });
+
   it("cleans up a dead process's rooms with their set entries, and nobody else's", async () => {
     await a.insert(personal('dead1', 'u1', 'dead'));
     await a.insert(initializeRoomCache({ name: 'battle', roomId: 'dead2', processId: 'dead', metadata: { subject: 'math' } }));

@@ -32,9 +32,17 @@ redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1`;
 
+/** Removes from the set KEYS[1] those of the ids ARGV that have no listing in the hash KEYS[2]. */
+const DROP_STALE = `
+for _, id in ipairs(ARGV) do
+  if redis.call('HEXISTS', KEYS[2], id) == 0 then redis.call('SREM', KEYS[1], id) end
+end
+return 1`;
+
 type ListingRedis = Redis & {
   membersWithListings(set: string, hash: string): Promise<Array<string | null>>;
   insertListing(...args: Array<string | number>): Promise<number>;
+  dropStale(set: string, hash: string, ...ids: string[]): Promise<number>;
 };
 
 /** The hash where Colyseus' RedisDriver keeps every listing (id → JSON); our sets are named after it. */
@@ -44,6 +52,7 @@ function listingRedis(url: string): ListingRedis {
   const redis = new Redis(url);
   redis.defineCommand('membersWithListings', { numberOfKeys: 2, lua: MEMBERS_WITH_LISTINGS });
   redis.defineCommand('insertListing', { numberOfKeys: 3, lua: INSERT });
+  redis.defineCommand('dropStale', { numberOfKeys: 2, lua: DROP_STALE });
   return redis as ListingRedis;
 }
 
@@ -87,18 +96,19 @@ export class IndexedRedisDriver extends RedisDriver {
     return inserted === 1;
   }
 
-  async persist(room: IRoomCache, _create = false): Promise<boolean> {
+  async persist(room: IRoomCache, create = false): Promise<boolean> {
     if (!room.roomId) return false;
     const sets = this.setsOf(room);
     const before = this.filed.get(room.roomId);
-    if (before && before.keySet === sets.keySet) {
+    // `create` also comes when the matchmaker restores listings Redis lost: then the sets are written again.
+    if (!create && before && before.keySet === sets.keySet) {
       // Filed already (the usual case: a join or leave count): the listing alone changes, as in the stock driver.
       await this.redis.hset(this.prefix, room.roomId, JSON.stringify(room));
       return true;
     }
     const tx = this.redis.multi().hset(this.prefix, room.roomId, JSON.stringify(room)).sadd(sets.nameSet, room.roomId);
     if (sets.keySet) tx.sadd(sets.keySet, room.roomId);
-    if (before?.keySet) tx.srem(before.keySet, room.roomId);
+    if (before?.keySet && before.keySet !== sets.keySet) tx.srem(before.keySet, room.roomId);
     await tx.exec();
     this.filed.set(room.roomId, sets);
     return true;
@@ -196,7 +206,8 @@ export class IndexedRedisDriver extends RedisDriver {
       if (raw) rooms.push(revive(raw));
       else stale.push(flat[i] as string);
     }
-    if (stale.length) this.redis.srem(set, ...stale).catch(() => undefined); // tidying only: the next lookup retries
+    // Tidying only (a failure leaves it for the next lookup); an id re-filed meanwhile is kept.
+    if (stale.length) this.redis.dropStale(set, this.prefix, ...stale).catch(() => undefined);
     return byCreation(rooms);
   }
 }
