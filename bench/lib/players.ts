@@ -358,7 +358,10 @@ export async function abuser(urls: readonly string[], token: string, mode: 'floo
       while (open && sentHere < 5000 && Date.now() < until) {
         if (flood && flood.socket.writableLength > 256 * 1024) {
           // The server stopped reading (it throws a flooder out): wait for room in the socket, or the end.
-          await Promise.race([new Promise((res) => flood.socket.once('drain', res)), left, sleep(100)]);
+          let onDrain = (): void => {};
+          const drained = new Promise<void>((res) => { onDrain = res; flood.socket.once('drain', onDrain); });
+          await Promise.race([drained, left, sleep(100)]);
+          flood.socket.off('drain', onDrain); // a wait that timed out leaves no listener behind
           continue;
         }
         if (flood) flood.socket.write(flood.batch); else for (let k = 0; k < 100; k++) room.send('mark_read', { ids });
