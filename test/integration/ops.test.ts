@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { testArena, type TestArena } from '../helpers/arena';
 import { api, registerUser } from '../helpers/factories';
-import { sdkClient } from '../helpers/sdk';
+import { eventually, sdkClient } from '../helpers/sdk';
 
 describe('operations endpoints', () => {
   let t: TestArena;
@@ -51,6 +51,10 @@ describe('operations endpoints', () => {
     assert.equal(value(text, unknownErr) - value(before, unknownErr), 1);
     assert.match(text, /^arena_errors_total\{transport="http",code="UNAUTHENTICATED"\} \d+$/m);
     assert.match(text, /^arena_http_request_duration_seconds_count\{method="POST",route="\/auth\/register",status="201"\} \d+$/m);
+    assert.match(text, /^arena_rooms\{type="battle"\} 0$/m);
+    // The room's disposal brings its type back to 0.
+    await room.leave(true);
+    await eventually(async () => /^arena_rooms\{type="personal"\} 0$/m.test((await api<string>(t, 'GET', '/metrics')).body), 3000, 'personal rooms 0');
   });
 
   it('GET /rooms/by-code resolves a claimed code and answers 404 ROOM_NOT_FOUND otherwise', async () => {
