@@ -1,5 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * The event-loop delay sampling tick of `arena_nodejs_eventloop_lag_*`, ms. Node's histogram records the
+ * whole interval between ticks, so an idle loop reads about this much: the delay is the excess over it.
+ */
+export const EVENT_LOOP_SAMPLING_MS = 10;
+
 /** Where the live connection and room counts come from (the matchmaker), read at scrape time. */
 export interface RoomCounts {
   connections(): number;
@@ -37,7 +43,7 @@ export class Metrics {
         for (const [type, n] of Object.entries((await metrics.source?.roomsByType()) ?? {})) this.set({ type }, n);
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'arena_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'arena_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
   }
 
   /** The counters' children per (room, type), made once: prom-client hashes the label set on every inc(). */
