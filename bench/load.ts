@@ -47,6 +47,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { Room } from '@colyseus/sdk';
 import { hashPassword } from '../src/auth/passwords';
+import { EVENT_LOOP_SAMPLING_MS } from '../src/metrics';
 import {
   createDatabase, insertLinkCodes, insertUsers, openFileLimit, scrape, signToken, startArena, stopArena,
   type ArenaNode, type BenchUser,
@@ -796,7 +797,7 @@ async function main() {
   console.log(`machine: ${machineLine}`);
   console.log(text);
   console.log('');
-  console.log('where the time went (CPU in % of one core; the machine is shared by everything running on it; lag: event-loop delay p99 beyond its 10 ms sampling tick):');
+  console.log(`where the time went (CPU in % of one core; the machine is shared by everything running on it; lag: event-loop delay p99 beyond its ${EVENT_LOOP_SAMPLING_MS} ms sampling tick):`);
   for (const l of why) console.log(`  ${l}`);
   for (const t of topos) for (const [k, v] of Object.entries(t.failed)) console.log(`  ${t.processes}p ${k} FAILED: ${v.split('\n')[0]}`);
 
@@ -811,7 +812,7 @@ async function main() {
     `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players and the flooder run in a second, otherwise idle client process.`,
     `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
   ].join(' ');
-  fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core; lag: event-loop delay p99 beyond its 10 ms sampling tick):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);
+  fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core; lag: event-loop delay p99 beyond its ${EVENT_LOOP_SAMPLING_MS} ms sampling tick):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);
   log(`wrote bench/results/load.json and bench/results/load.md`);
 }
 
