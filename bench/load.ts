@@ -53,10 +53,11 @@ import {
   type ArenaNode, type BenchUser,
 } from './lib/arena';
 import { startAgent, type Agent, type ProbeSamples } from './lib/agent';
+import { runBroadcast, type BroadcastPlan, type BroadcastSamples } from './lib/broadcast';
 import { echoFloor } from './lib/echo';
 import { connectionFloor, echoThroughput, fanoutFloor, type ConnectionFloor, type FanoutFloor, type ThroughputFloor } from './lib/floors';
 import {
-  abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, roomPort, Rtts, sdk, sleep, Tally, watch, withTimeout, type AbuserReport,
+  abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, Rtts, sdk, sleep, Tally, watch, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
 import { summarizeMany as summarize } from './lib/summary';
@@ -418,88 +419,20 @@ async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: numb
   const reps = CFG.broadcastReps;
   const codes = Array.from({ length: reps }, (_, r) => `BC${topoIndex}R${String(r).padStart(5, '0')}`);
   await insertLinkCodes(dbUrl, acc.tabsUser.id, codes);
-  const tabs: Room[] = [];
-  const states: Array<ReturnType<typeof watch>> = [];
-  for (let t = 0; t < CFG.tabs; t++) {
-    const room = await joinPersonal(nodes[t % nodes.length].ws, acc.tabsUser.token);
-    states.push(watch(room));
-    tabs.push(room);
-  }
-  const hostPort = roomPort(tabs[0]);
-  const trigger = nodes.find((n) => n.port !== hostPort) ?? nodes[0];
-  let expect = '';
-  let got: number[] = [];
-  let onAll: (() => void) | undefined;
-  const ids: string[] = []; // each notification's id, for the in-room part below
-  for (const room of tabs) {
-    room.onMessage('notification', (n: { id: string; kind: string; data: { parentUsername?: string } }) => {
-      if (n.kind !== 'child_linked' || n.data?.parentUsername !== expect) return;
-      got.push(performance.now());
-      if (got.length === 1) ids.push(n.id);
-      if (got.length === tabs.length) onAll?.();
-    });
-  }
-  const e2e: number[] = [];
-  const spread: number[] = [];
-  const httpMs: number[] = [];
-  const statuses = new Map<string, number>();
-  let missed = 0;
-  const w = await openWindow(nodes);
-  for (let r = 0; r < reps; r++) {
-    const parent = acc.parents[topoIndex * reps + r];
-    expect = parent.username;
-    got = [];
-    const all = new Promise<void>((resolve) => { onAll = resolve; });
-    const t0 = performance.now();
-    const res = await fetch(`${trigger.http}/parent/children`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${parent.token}` }, body: JSON.stringify({ code: codes[r] }),
-    });
-    await res.arrayBuffer();
-    httpMs.push(performance.now() - t0);
-    statuses.set(String(res.status), (statuses.get(String(res.status)) ?? 0) + 1);
-    try {
-      await withTimeout(all, 5000, 'broadcast');
-      e2e.push(Math.max(...got) - t0);
-      spread.push(Math.max(...got) - Math.min(...got));
-    } catch {
-      missed++;
-    }
-    await sleep(10);
-  }
-  // In-room broadcast: one more tab marks each of those notifications read; the room tells every tab
-  // (`notifications_read`), timed from the send to the last of the 20 others. Paced under the message limit.
-  const sender = await joinPersonal(nodes[0].ws, acc.tabsUser.token);
-  const senderState = watch(sender);
-  sender.onMessage('notifications_read', () => {});
-  sender.onMessage('marked_read', () => {});
-  let relayId = '';
-  let relayLeft = 0;
-  let onRelayed: (() => void) | undefined;
-  for (const room of tabs) room.onMessage('notifications_read', (m: { ids: string[] }) => { if (m.ids[0] === relayId && --relayLeft === 0) onRelayed?.(); });
-  const relay: number[] = [];
-  let relayMissed = 0;
-  for (const id of ids) {
-    relayId = id;
-    relayLeft = tabs.length;
-    const all = new Promise<void>((resolve) => { onRelayed = resolve; });
-    const t0 = performance.now();
-    sender.send('mark_read', { ids: [id] });
-    try {
-      await withTimeout(all, 5000, 'in-room broadcast');
-      relay.push(performance.now() - t0);
-    } catch {
-      relayMissed++;
-    }
-    await sleep(relayGapMs());
-  }
-  const load = await w.end();
-  await closeAll([...tabs, sender], [...states, senderState]);
-  const result = {
-    tabs: tabs.length, reps, crossProcess: trigger.port !== hostPort, e2e: summarize(e2e), spread: summarize(spread), http: summarize(httpMs), missed, statuses: Object.fromEntries(statuses), load,
-    relay: summarize(relay), relayMissed,
+  const plan: BroadcastPlan = {
+    nodes: nodes.map((n) => ({ port: n.port, http: n.http, ws: n.ws })), tabsToken: acc.tabsUser.token, tabs: CFG.tabs,
+    parents: acc.parents.slice(topoIndex * reps, (topoIndex + 1) * reps), codes, relayGapMs: relayGapMs(),
   };
-  log(`  POST -> last of ${tabs.length} tabs ${ms(result.e2e)} (median / p99)${result.crossProcess ? ', trigger on the other process' : ''}; first -> last tab ${ms(result.spread)}; HTTP answer ${ms(result.http)}; missed ${missed}`);
-  log(`  in-room: one more tab's mark_read -> notifications_read in all ${tabs.length} ${ms(result.relay)}; missed ${relayMissed}`);
+  // The tabs live in the agent, like the probe players: this process has just held thousands of clients.
+  const w = await openWindow(nodes);
+  const s = (agent ? await agent.request({ cmd: 'broadcast', plan }, reps * 12_000 + 60_000) : await runBroadcast(plan)) as BroadcastSamples;
+  const load = await w.end();
+  const result = {
+    tabs: CFG.tabs, reps, crossProcess: s.crossProcess, e2e: summarize(s.e2e), spread: summarize(s.spread), http: summarize(s.http), missed: s.missed, statuses: s.statuses, load,
+    relay: summarize(s.relay), relayMissed: s.relayMissed,
+  };
+  log(`  POST -> last of ${CFG.tabs} tabs ${ms(result.e2e)} (median / p99)${result.crossProcess ? ', trigger on the other process' : ''}; first -> last tab ${ms(result.spread)}; HTTP answer ${ms(result.http)}; missed ${s.missed}`);
+  log(`  in-room: one more tab's mark_read -> notifications_read in all ${CFG.tabs} ${ms(result.relay)}; missed ${s.relayMissed}`);
   return result;
 }
 
@@ -746,8 +679,8 @@ async function main() {
   log(`database ${db.name} created (PostgreSQL, both topologies)`);
   const topos: TopologyResult[] = [];
   let acc: Accounts | undefined;
-  if (CFG.probePlayers > 0 || CFG.floodOthers > 0) {
-    agent = await startAgent().catch((e) => { log(`bench agent could not start (${e}); probes and the flooder run in this process`); return undefined; });
+  if (CFG.probePlayers > 0 || CFG.floodOthers > 0 || CFG.broadcastReps > 0) {
+    agent = await startAgent().catch((e) => { log(`bench agent could not start (${e}); probes, the flooder and the broadcast's tabs run in this process`); return undefined; });
   }
   const init = async (_nodes: ArenaNode[]) => {
     const t = performance.now();
@@ -766,8 +699,6 @@ async function main() {
     if (processes > 1) await redis!.flushdb();
   }
 
-  await agent?.stop();
-  agent = undefined;
   log('floors: bare ws servers');
   const floors: Floors = {};
   try {
@@ -786,9 +717,14 @@ async function main() {
     log(`  echo throughput, ${floors.throughput.clients} clients, ${top} messages/s each: ${int(floors.throughput.perSecond)}/s, median ${fmt(floors.throughput.rtt.median, 2)} ms p99 ${fmt(floors.throughput.rtt.p99, 2)} ms`);
   } catch (e) { log(`  echo throughput floor failed: ${e}`); }
   try {
-    floors.fanout = await fanoutFloor(CFG.tabs, CFG.broadcastReps, relayGapMs());
+    // In the agent, as the arena's broadcast is measured.
+    floors.fanout = agent
+      ? ((await agent.request({ cmd: 'fanoutFloor', clients: CFG.tabs, reps: CFG.broadcastReps, gapMs: relayGapMs() }, CFG.broadcastReps * 12_000 + 60_000)) as FanoutFloor)
+      : await fanoutFloor(CFG.tabs, CFG.broadcastReps, relayGapMs());
     log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}; a client's message relayed to the ${CFG.tabs} ${ms(floors.fanout.relay)}`);
   } catch (e) { log(`  fan-out floor failed: ${e}`); }
+  await agent?.stop();
+  agent = undefined;
 
   const { text, md, verdicts } = table(topos, floors);
   const why = bottlenecks(topos);
@@ -809,7 +745,7 @@ async function main() {
   }, null, 2) + '\n');
   const note = [
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
-    `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players and the flooder run in a second, otherwise idle client process.`,
+    `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players, the flooder and the broadcast's 20 tabs (and the bare fan-out floor's) run in a second, otherwise idle client process.`,
     `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
   ].join(' ');
   fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core; lag: event-loop delay p99 beyond its ${EVENT_LOOP_SAMPLING_MS} ms sampling tick):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);

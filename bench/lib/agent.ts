@@ -4,12 +4,16 @@
  *   - probe battles: a few battles of 8 whose players answer each question within a think time; their
  *     answer -> answer_ack round trips are the server's latency as seen by an unloaded client;
  *   - abuser: the flooder (or the rejoin-only control) of the flood test, out of the process that
- *     measures the other players' round trips.
+ *     measures the other players' round trips;
+ *   - broadcast: the 20 tabs of the broadcast measure (./broadcast), and the bare server's fan-out floor
+ *     measured the same way.
  * The parent talks to it over IPC (startAgent below); times cross the process boundary as epoch ms.
  */
 import './sdkTransport'; // before the SDK loads (through ./players)
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { runBroadcast, type BroadcastPlan } from './broadcast';
+import { fanoutFloor } from './floors';
 import { abuser, BattleGroup, Play, sdk, Tally } from './players';
 
 type Request =
@@ -17,7 +21,9 @@ type Request =
   | { id: number; cmd: 'probe:ready' }
   | { id: number; cmd: 'probe:samples' }
   | { id: number; cmd: 'probe:close' }
-  | { id: number; cmd: 'abuse'; urls: string[]; token: string; mode: 'flood' | 'churn'; until: number; minJoinGapMs: number; maxConnections: number };
+  | { id: number; cmd: 'abuse'; urls: string[]; token: string; mode: 'flood' | 'churn'; until: number; minJoinGapMs: number; maxConnections: number }
+  | { id: number; cmd: 'broadcast'; plan: BroadcastPlan }
+  | { id: number; cmd: 'fanoutFloor'; clients: number; reps: number; gapMs: number };
 
 export interface ProbeSamples { at: number[]; ms: number[]; errors: Record<string, number>; leaves: Record<string, number>; battles: number }
 
@@ -51,6 +57,10 @@ async function serve(): Promise<void> {
         return {};
       case 'abuse':
         return abuser(m.urls, m.token, m.mode, m.until, m.minJoinGapMs, m.maxConnections);
+      case 'broadcast':
+        return runBroadcast(m.plan);
+      case 'fanoutFloor':
+        return fanoutFloor(m.clients, m.reps, m.gapMs);
     }
   };
   process.on('message', (m: Request) => {
