@@ -408,6 +408,8 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
 
 /** The in-room broadcast's pacing (one sender stays under the message limit), also the floor's. */
 const relayGapMs = () => 1000 / Math.max(1, CFG.maxMessagesPerSecond - 5);
+/** How long the agent may take over the broadcast measure or its floor: per repetition, at most two 5 s waits. */
+const broadcastTimeoutMs = () => CFG.broadcastReps * 12_000 + 60_000;
 
 interface BroadcastResult {
   tabs: number; reps: number; crossProcess: boolean; e2e: Summary; spread: Summary; http: Summary; missed: number; statuses: Record<string, number>; load: WindowReport;
@@ -425,7 +427,7 @@ async function phaseBroadcast(nodes: ArenaNode[], acc: Accounts, topoIndex: numb
   };
   // The tabs live in the agent, like the probe players: this process has just held thousands of clients.
   const w = await openWindow(nodes);
-  const s = (agent ? await agent.request({ cmd: 'broadcast', plan }, reps * 12_000 + 60_000) : await runBroadcast(plan)) as BroadcastSamples;
+  const s = (agent ? await agent.request({ cmd: 'broadcast', plan }, broadcastTimeoutMs()) : await runBroadcast(plan)) as BroadcastSamples;
   const load = await w.end();
   const result = {
     tabs: CFG.tabs, reps, crossProcess: s.crossProcess, e2e: summarize(s.e2e), spread: summarize(s.spread), http: summarize(s.http), missed: s.missed, statuses: s.statuses, load,
@@ -719,7 +721,7 @@ async function main() {
   try {
     // In the agent, as the arena's broadcast is measured.
     floors.fanout = agent
-      ? ((await agent.request({ cmd: 'fanoutFloor', clients: CFG.tabs, reps: CFG.broadcastReps, gapMs: relayGapMs() }, CFG.broadcastReps * 12_000 + 60_000)) as FanoutFloor)
+      ? ((await agent.request({ cmd: 'fanoutFloor', clients: CFG.tabs, reps: CFG.broadcastReps, gapMs: relayGapMs() }, broadcastTimeoutMs())) as FanoutFloor)
       : await fanoutFloor(CFG.tabs, CFG.broadcastReps, relayGapMs());
     log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}; a client's message relayed to the ${CFG.tabs} ${ms(floors.fanout.relay)}`);
   } catch (e) { log(`  fan-out floor failed: ${e}`); }

@@ -9,7 +9,7 @@ export const EVENT_LOOP_SAMPLING_MS = 10;
 /** Where the live connection and room counts come from (the matchmaker), read at scrape time. */
 export interface RoomCounts {
   connections(): number;
-  roomsByType(): Promise<Record<string, number>>;
+  roomsByType(): Record<string, number>;
 }
 
 /** The server's Prometheus metrics, on a registry of its own (no global state between test servers). */
@@ -38,9 +38,9 @@ export class Metrics {
     });
     this.rooms = new Gauge({
       name: 'arena_rooms', help: 'Rooms open in this process, by type', labelNames: ['type'], registers: [this.registry],
-      async collect() {
+      collect() {
         this.reset();
-        for (const [type, n] of Object.entries((await metrics.source?.roomsByType()) ?? {})) this.set({ type }, n);
+        for (const [type, n] of Object.entries(metrics.source?.roomsByType() ?? {})) this.set({ type }, n);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'arena_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });

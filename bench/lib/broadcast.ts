@@ -5,7 +5,8 @@
  *   - in-room: one more tab marks each of those notifications read; the room tells every tab
  *     (`notifications_read`), timed from the send to the last of the others. Paced under the message limit.
  * It runs in the bench agent (an otherwise idle client process, like the probe players), so that the
- * figures are not the stalls of the bench process, which has just held thousands of connections.
+ * bench process's own state (it has just held thousands of connections) stays out of the figures; the
+ * first run this way (2026-12-02 01:04) measured the same as those before it.
  */
 import { closeAll, joinPersonal, roomPort, sleep, watch, withTimeout } from './players';
 import type { Room } from '@colyseus/sdk';
