@@ -34,6 +34,8 @@
  * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
  * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look).
+ * BENCH_PIN (1p: the event loops of the one-process server and the floors' bare servers on the last core, the bench's on the
+ * others; off: no pinning; bench/lib/pin.ts).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
  * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default
@@ -60,6 +62,7 @@ import {
   abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, Rtts, sdk, sleep, Tally, watch, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
+import { pinMainThread, pinPlan, pinUnavailable, unpin, type PinPlan } from './lib/pin';
 import { summarizeMany as summarize } from './lib/summary';
 
 // ---------------------------------------------------------------------------------------------- config
@@ -532,6 +535,22 @@ interface TopologyResult {
   serverLogTail: string[];
 }
 
+/** What the report says of CPU pinning (bench/lib/pin.ts). */
+function pinningNote(): string {
+  const plan = pinPlan();
+  if (plan) return `Pinned (BENCH_PIN=1p): the event loops (main threads) of the one-process server and of the bare floor servers run on CPU ${plan.server}, those of the bench client and the agent on CPU ${plan.clients}; their other threads (GC, libuv) on any core. The two-process cluster is not pinned (two servers, the bench client and the agent share every core).`;
+  const why = pinUnavailable();
+  return why ? `Not pinned (${why}): servers and bench share every core.` : 'Not pinned (BENCH_PIN=off): servers and bench share every core.';
+}
+
+/** Pins the bench's and the agent's event loops to the plan's client cores, or lets them run anywhere without a plan. */
+function placeBench(plan: PinPlan | undefined): void {
+  if (!plan && pinPlan() === undefined) return; // never pinned: nothing to undo
+  for (const pid of [process.pid, agent?.child.pid]) {
+    if (plan) pinMainThread(pid, plan.clients); else unpin(pid);
+  }
+}
+
 async function runTopology(processes: number, topoIndex: number, dbUrl: string, acc: Accounts | undefined, init: (nodes: ArenaNode[]) => Promise<Accounts>): Promise<{ result: TopologyResult; acc: Accounts }> {
   const dirs = Array.from({ length: processes }, () => fs.mkdtempSync(path.join(os.tmpdir(), 'qa-load-')));
   const env: Record<string, string> = {
@@ -542,7 +561,12 @@ async function runTopology(processes: number, topoIndex: number, dbUrl: string, 
     ...(processes > 1 ? { REDIS_URL: CFG.redisUrl } : {}),
   };
   log(`${processes} process${processes > 1 ? 'es' : ''}: starting`);
+  // The one-process server gets a core of its own, the bench and the agent the others (bench/lib/pin.ts).
+  const plan = processes === 1 ? pinPlan() : undefined;
+  placeBench(plan);
   const nodes = await startArena(processes, env);
+  if (plan) for (const n of nodes) pinMainThread(n.proc.child.pid, plan.server);
+  if (plan) log(`  pinned: the server's event loop on CPU ${plan.server}, the bench client's and the agent's on CPU ${plan.clients}; other threads on any`);
   live.push(nodes);
   const result: TopologyResult = { processes, failed: {}, serverLogTail: [] };
   try {
@@ -702,6 +726,9 @@ async function main() {
   }
 
   log('floors: bare ws servers');
+  const floorPlan = pinPlan();
+  placeBench(floorPlan);
+  if (floorPlan) log(`  pinned: the bare servers' event loops on CPU ${floorPlan.server}, the bench client's and the agent's on CPU ${floorPlan.clients}`);
   const floors: Floors = {};
   try {
     floors.connections = await connectionFloor(CFG.connections, CFG.connectConcurrency, CFG.connectSeconds);
@@ -725,6 +752,7 @@ async function main() {
       : await fanoutFloor(CFG.tabs, CFG.broadcastReps, relayGapMs());
     log(`  fan-out to ${CFG.tabs}: POST -> last ${ms(floors.fanout.e2e)}; first -> last ${ms(floors.fanout.spread)}; a client's message relayed to the ${CFG.tabs} ${ms(floors.fanout.relay)}`);
   } catch (e) { log(`  fan-out floor failed: ${e}`); }
+  placeBench(undefined);
   await agent?.stop();
   agent = undefined;
 
@@ -742,12 +770,13 @@ async function main() {
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'load.json'), JSON.stringify({
-    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
+    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinPlan() ?? (pinUnavailable() ? `off: ${pinUnavailable()}` : 'off'), database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
     bottlenecks: why, seconds: (performance.now() - T0) / 1000,
   }, null, 2) + '\n');
   const note = [
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
     `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players, the flooder and the broadcast's 20 tabs (and the bare fan-out floor's) run in a second, otherwise idle client process.`,
+    pinningNote(),
     `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
   ].join(' ');
   fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core; lag: event-loop delay p99 beyond its ${EVENT_LOOP_SAMPLING_MS} ms sampling tick):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);

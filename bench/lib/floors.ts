@@ -14,6 +14,7 @@ import { pack, unpack } from 'msgpackr';
 import { WebSocket } from 'ws';
 import { pool, sleep, withTimeout } from './players';
 import { summarizeMany as summarize } from './summary';
+import { pinMainThread, pinPlan } from './pin';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -22,6 +23,9 @@ interface BareStats { rss: number; heapUsed: number; cpuSeconds: number; connect
 /** The bare echo server child process. */
 export async function startBareServer(): Promise<{ port: number; child: ChildProcess; stats(): Promise<BareStats>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'bareServer.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Placed as the one-process arena is (bench/lib/pin.ts), so that the floor is measured alike.
+  const plan = pinPlan();
+  if (plan) pinMainThread(child.pid, plan.server);
   const port = await withTimeout(new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

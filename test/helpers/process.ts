@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -37,6 +38,8 @@ export function startServer(env: Record<string, string>): ServerProcess {
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
+  // Diagnostics: QA_SERVER_OUTPUT=/tmp/arena keeps each server's whole stdout (e.g. --trace-gc) in /tmp/arena.<port>.
+  if (process.env.QA_SERVER_OUTPUT) child.stdout!.pipe(fs.createWriteStream(`${process.env.QA_SERVER_OUTPUT}.${port}`));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child, port, exited, output: () => out,

@@ -1,0 +1,78 @@
+/**
+ * CPU pinning for bench/load on a small machine. The load generator runs on the same machine as the server
+ * it measures; on 2 cores the bench client (about a core of its own while it drives 2,000 players) and the
+ * server take turns on the same cores, and the server's round trips then include the time it waits for a
+ * core the bench client's event loop holds. With pinning, the event loops are kept apart: the one-process
+ * server's main thread (and the bare floor servers') on the last core, the bench client's and the agent's
+ * main threads on the others. Every other thread (V8's GC helpers, libuv's pool) may run on any core, so
+ * the server still gets the other core for its garbage collection (pinning whole processes cost it a
+ * quarter of its throughput: 14,200 messages/s instead of 18,800-23,400 in the same week).
+ * The two-process topology is never pinned: two servers and the bench client share all the cores.
+ *
+ * BENCH_PIN: `1p` (default) pins the one-process topology and the floors; `off` leaves it to the kernel.
+ * Needs `taskset` (util-linux) and at least 2 cores; without them nothing is pinned and the report says so.
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
+export interface PinPlan {
+  /** The server's main thread's cores (taskset list), e.g. "1". */
+  server: string;
+  /** The bench client's and the agent's main threads' cores, e.g. "0". */
+  clients: string;
+}
+
+let tasksetChecked: boolean | undefined;
+function hasTaskset(): boolean {
+  if (tasksetChecked === undefined) {
+    try {
+      execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+      tasksetChecked = true;
+    } catch {
+      tasksetChecked = false;
+    }
+  }
+  return tasksetChecked;
+}
+
+/** Why nothing is pinned, when BENCH_PIN asks for it and it cannot be done; undefined otherwise. */
+export function pinUnavailable(): string | undefined {
+  if (pinMode() === 'off') return undefined;
+  if (cores() < 2) return 'one core only';
+  if (!hasTaskset()) return 'taskset not found';
+  return undefined;
+}
+
+/** The machine's cores: not os.availableParallelism(), which shrinks to a pinned process's own affinity. */
+export function cores(): number {
+  return os.cpus().length;
+}
+
+function pinMode(): '1p' | 'off' {
+  const mode = (process.env.BENCH_PIN ?? '1p').trim();
+  if (mode !== '1p' && mode !== 'off') throw new Error(`BENCH_PIN=${JSON.stringify(mode)}: expected 1p or off`);
+  return mode;
+}
+
+/** The cores for server and bench, or undefined when pinning is off or impossible. */
+export function pinPlan(): PinPlan | undefined {
+  if (pinMode() === 'off' || pinUnavailable()) return undefined;
+  const n = cores();
+  return { server: String(n - 1), clients: n === 2 ? '0' : `0-${n - 2}` };
+}
+
+/**
+ * Pins the main thread of `pid` (its event loop) to `mainCpus` and lets every other thread run on any core.
+ * Threads the main thread starts later inherit its affinity.
+ */
+export function pinMainThread(pid: number | undefined, mainCpus: string): void {
+  if (pid === undefined) return;
+  unpin(pid);
+  execFileSync('taskset', ['-p', '-c', mainCpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** Lets every thread of `pid` run on any core again. */
+export function unpin(pid: number | undefined): void {
+  if (pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', `0-${cores() - 1}`, String(pid)], { stdio: 'ignore' });
+}
