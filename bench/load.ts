@@ -34,8 +34,8 @@
  * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
  * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look).
- * BENCH_PIN (1p: the event loops of the one-process server and the floors' bare servers on the last core, the bench's on the
- * others; off: no pinning; bench/lib/pin.ts).
+ * BENCH_PIN (1p: the event loops of the one-process server and of the floors' bare servers on the last
+ * core, the bench's on the others; off: no pinning; bench/lib/pin.ts).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
  * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default
@@ -535,6 +535,12 @@ interface TopologyResult {
   serverLogTail: string[];
 }
 
+/** How the run was pinned, for load.json: the plan, or why there was none. */
+function pinning(): PinPlan | string {
+  const why = pinUnavailable();
+  return pinPlan() ?? (why ? `off: ${why}` : 'off');
+}
+
 /** What the report says of CPU pinning (bench/lib/pin.ts). */
 function pinningNote(): string {
   const plan = pinPlan();
@@ -770,7 +776,7 @@ async function main() {
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'load.json'), JSON.stringify({
-    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinPlan() ?? (pinUnavailable() ? `off: ${pinUnavailable()}` : 'off'), database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
+    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinning(), database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
     bottlenecks: why, seconds: (performance.now() - T0) / 1000,
   }, null, 2) + '\n');
   const note = [

@@ -5,8 +5,9 @@
  * core the bench client's event loop holds. With pinning, the event loops are kept apart: the one-process
  * server's main thread (and the bare floor servers') on the last core, the bench client's and the agent's
  * main threads on the others. Every other thread (V8's GC helpers, libuv's pool) may run on any core, so
- * the server still gets the other core for its garbage collection (pinning whole processes cost it a
- * quarter of its throughput: 14,200 messages/s instead of 18,800-23,400 in the same week).
+ * the server still gets the other core for its garbage collection (with whole processes pinned, one full
+ * run on 2026-12-02 reached 14,186 messages/s; 18,207 with the event loops pinned, 16,713-22,330 in five
+ * runs without pinning).
  * The two-process topology is never pinned: two servers and the bench client share all the cores.
  *
  * BENCH_PIN: `1p` (default) pins the one-process topology and the floors; `off` leaves it to the kernel.
