@@ -62,7 +62,7 @@ import {
   abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, Rtts, sdk, sleep, Tally, watch, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
-import { pinMainThread, pinPlan, pinUnavailable, unpin, type PinPlan } from './lib/pin';
+import { pinMainThread, pinOffReason, pinPlan, unpin, type PinPlan } from './lib/pin';
 import { summarizeMany as summarize } from './lib/summary';
 
 // ---------------------------------------------------------------------------------------------- config
@@ -535,18 +535,11 @@ interface TopologyResult {
   serverLogTail: string[];
 }
 
-/** How the run was pinned, for load.json: the plan, or why there was none. */
-function pinning(): PinPlan | string {
-  const why = pinUnavailable();
-  return pinPlan() ?? (why ? `off: ${why}` : 'off');
-}
-
 /** What the report says of CPU pinning (bench/lib/pin.ts). */
 function pinningNote(): string {
   const plan = pinPlan();
   if (plan) return `Pinned (BENCH_PIN=1p): the event loops (main threads) of the one-process server and of the bare floor servers run on CPU ${plan.server}, those of the bench client and the agent on CPU ${plan.clients}; their other threads (GC, libuv) on any core. The two-process cluster is not pinned (two servers, the bench client and the agent share every core).`;
-  const why = pinUnavailable();
-  return why ? `Not pinned (${why}): servers and bench share every core.` : 'Not pinned (BENCH_PIN=off): servers and bench share every core.';
+  return `Not pinned (${pinOffReason()}): servers and bench share every core.`;
 }
 
 /** Pins the bench's and the agent's event loops to the plan's client cores, or lets them run anywhere without a plan. */
@@ -776,7 +769,7 @@ async function main() {
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'load.json'), JSON.stringify({
-    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinning(), database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
+    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinPlan() ?? `off: ${pinOffReason()}`, database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
     bottlenecks: why, seconds: (performance.now() - T0) / 1000,
   }, null, 2) + '\n');
   const note = [

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export const EVENT_LOOP_SAMPLING_MS = 10;
 
-/** Where the live connection and room counts come from (the matchmaker), read at scrape time. */
+/** Where the live connection and room counts come from (the matchmaker's stats, the room handlers' tally), read at scrape time. */
 export interface RoomCounts {
   connections(): number;
   roomsByType(): Record<string, number>;

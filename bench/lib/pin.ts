@@ -36,9 +36,9 @@ function hasTaskset(): boolean {
   return tasksetChecked;
 }
 
-/** Why nothing is pinned, when BENCH_PIN asks for it and it cannot be done; undefined otherwise. */
-export function pinUnavailable(): string | undefined {
-  if (pinMode() === 'off') return undefined;
+/** Why nothing is pinned (BENCH_PIN=off, or it cannot be done here); undefined when the bench pins. */
+export function pinOffReason(): string | undefined {
+  if (pinMode() === 'off') return 'BENCH_PIN=off';
   if (cores() < 2) return 'one core only';
   if (!hasTaskset()) return 'taskset not found';
   return undefined;
@@ -57,7 +57,7 @@ function pinMode(): '1p' | 'off' {
 
 /** The cores for server and bench, or undefined when pinning is off or impossible. */
 export function pinPlan(): PinPlan | undefined {
-  if (pinMode() === 'off' || pinUnavailable()) return undefined;
+  if (pinOffReason()) return undefined;
   const n = cores();
   return { server: String(n - 1), clients: n === 2 ? '0' : `0-${n - 2}` };
 }
