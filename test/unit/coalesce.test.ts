@@ -44,6 +44,40 @@ describe('coalesceWrites', () => {
     });
   }
 
+  it('frames binary messages of every length class itself (7-bit, 16-bit, 64-bit), copied at send, in order with text', async () => {
+    const p = await pair(true);
+    const sizes = [0, 1, 125, 126, 65_535, 65_536, 70_000];
+    const got: Array<string | Buffer> = [];
+    const all = new Promise<void>((resolve) => p.client.on('message', (d, isBinary) => {
+      got.push(isBinary ? Buffer.from(d as Buffer) : String(d));
+      if (got.length === sizes.length + 1) resolve();
+    }));
+    const scratch = Buffer.alloc(70_000);
+    const sent: Buffer[] = [];
+    sizes.forEach((n, i) => {
+      scratch.fill(i + 1, 0, n);
+      const view = scratch.subarray(0, n);
+      sent.push(Buffer.from(view));
+      p.ws.send(view, { binary: true }); // the sender reuses its buffer right after: the frame must not change
+      if (i === 2) p.ws.send('text between'); // through ws's own path, into the same batch
+    });
+    await all;
+    assert.equal(p.writes(), 1);
+    assert.deepEqual(got, [...sent.slice(0, 3), 'text between', ...sent.slice(3)]);
+    await p.close();
+  });
+
+  it('passes a send with a completion callback through ws, and calls it once written', async () => {
+    const p = await pair(true);
+    const got = receive(p.client, 2);
+    const written = new Promise<unknown>((resolve) => p.ws.send(Buffer.from('with cb'), { binary: true }, resolve));
+    p.ws.send(Buffer.from('after'), { binary: true });
+    assert.equal(await written ?? null, null); // no error
+    assert.deepEqual(await got, ['with cb', 'after']);
+    assert.equal(p.writes(), 1);
+    await p.close();
+  });
+
   it('lets a socket close and be destroyed mid-turn without throwing', async () => {
     const p = await pair(true);
     const closed = new Promise<number>((r) => p.client.once('close', (code) => r(code)));
