@@ -19,8 +19,10 @@ export class Metrics {
 
   readonly connections: Gauge;
   readonly rooms: Gauge<'type'>;
-  readonly messagesIn = new Counter({ name: 'arena_messages_in_total', help: 'Room messages received, by room type and message type', labelNames: ['room', 'type'], registers: [this.registry] });
-  readonly messagesOut = new Counter({ name: 'arena_messages_out_total', help: 'Room messages sent (per recipient), by room type and message type', labelNames: ['room', 'type'], registers: [this.registry] });
+  /** Room message tallies, direction → room type → message type; the counters below read them at scrape time. */
+  private readonly tallies = { in: new Map<string, Map<string, Tally>>(), out: new Map<string, Map<string, Tally>>() };
+  readonly messagesIn = tallyCounter(this.registry, this.tallies.in, 'arena_messages_in_total', 'Room messages received, by room type and message type');
+  readonly messagesOut = tallyCounter(this.registry, this.tallies.out, 'arena_messages_out_total', 'Room messages sent (per recipient), by room type and message type');
   readonly errors = new Counter({ name: 'arena_errors_total', help: 'Errors answered to clients, by transport and code', labelNames: ['transport', 'code'], registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'arena_http_request_duration_seconds',
@@ -46,18 +48,18 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'arena_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
   }
 
-  /** The counters' children per (room, type), made once: prom-client hashes the label set on every inc(). */
-  private readonly messageCounters = new Map<string, { inc(value?: number): void }>();
-
-  /** Counts room messages received (`in`) or sent per recipient (`out`), on the hot path of every message. */
+  /**
+   * Counts room messages received (`in`) or sent per recipient (`out`), on the hot path of every message:
+   * two map lookups and an addition. prom-client's own `inc()` hashes the label set into a new string
+   * on every call (a child from `labels()` too), which showed in the server's allocation profile.
+   */
   countMessages(direction: 'in' | 'out', room: string, type: string, n = 1): void {
-    const key = `${direction}\u0000${room}\u0000${type}`;
-    let child = this.messageCounters.get(key);
-    if (!child) {
-      child = (direction === 'in' ? this.messagesIn : this.messagesOut).labels(room, type);
-      this.messageCounters.set(key, child);
-    }
-    child.inc(n);
+    const byRoom = this.tallies[direction];
+    let byType = byRoom.get(room);
+    if (!byType) byRoom.set(room, (byType = new Map()));
+    const tally = byType.get(type);
+    if (tally) tally.count += n;
+    else byType.set(type, { count: n, reported: 0 });
   }
 
   /** Connects the live counts (done once by the wiring, when the matchmaker exists). */
@@ -69,4 +71,22 @@ export class Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+interface Tally { count: number; reported: number }
+
+/** A counter by (room, type) whose values are the tallies, added to it when it is scraped. */
+function tallyCounter(registry: Registry, tallies: Map<string, Map<string, Tally>>, name: string, help: string): Counter<'room' | 'type'> {
+  return new Counter({
+    name, help, labelNames: ['room', 'type'], registers: [registry],
+    collect() {
+      for (const [room, byType] of tallies) {
+        for (const [type, tally] of byType) {
+          if (tally.count === tally.reported) continue;
+          this.inc({ room, type }, tally.count - tally.reported);
+          tally.reported = tally.count;
+        }
+      }
+    },
+  });
 }

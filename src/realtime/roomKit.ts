@@ -108,31 +108,44 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
           const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ');
           return this.sendError(client, type, 'INVALID_MESSAGE', `"${type}" is malformed: ${detail}`);
         }
-        const reportError = (e: unknown) => this.answerHandlerError(client, type, e);
-        const run = (): void | Promise<void> => {
-          try {
-            const result = handle.call(this, client, parsed.data);
-            if (result instanceof Promise) return result.catch(reportError);
-          } catch (e) {
-            reportError(e);
-          }
-        };
         // One client's messages are handled one at a time once one of them waits (on the database, say):
         // a client sending many cannot hold more than one of the pool's connections, so a flooder, until
         // the message limit throws it out, slows itself and not everybody else. Once thrown out, what it
         // still had queued is dropped: nobody is left to answer.
         const pending = this.busyClients.get(client);
-        const done = pending ? pending.then(() => ((client as { qaStopped?: boolean }).qaStopped ? undefined : run())) : run();
-        if (done instanceof Promise) {
-          this.busyClients.set(client, done);
-          void done.then(() => { if (this.busyClients.get(client) === done) this.busyClients.delete(client); });
-        }
+        const done = pending ? this.runAfter(pending, handle, client, type, parsed.data) : this.runHandler(handle, client, type, parsed.data);
+        if (done !== undefined) this.holdClient(client, done);
       });
     }
     this.onMessage('*', (client: Client, type: string | number) => {
       this.services.metrics.countMessages('in', this.roomName, 'unknown');
       this.sendError(client, String(type), 'UNKNOWN_MESSAGE', `"${String(type)}" is not a message this room understands.`);
     });
+  }
+
+  /**
+   * Runs one handler; a promise only when it returned one (settled: its failure answered). The synchronous
+   * path, most messages (an answer, a ready), creates no closure.
+   */
+  private runHandler<S extends z.ZodType>(handle: Handler<S, this>['handle'], client: Client, type: string, data: z.output<S>): Promise<void> | undefined {
+    try {
+      const result = handle.call(this, client, data);
+      if (result instanceof Promise) return result.catch((e: unknown) => this.answerHandlerError(client, type, e));
+    } catch (e) {
+      this.answerHandlerError(client, type, e);
+    }
+    return undefined;
+  }
+
+  /** Runs one handler once the client's previous message is done, unless the client was thrown out meanwhile. */
+  private runAfter<S extends z.ZodType>(pending: Promise<void>, handle: Handler<S, this>['handle'], client: Client, type: string, data: z.output<S>): Promise<void> {
+    return pending.then(() => ((client as { qaStopped?: boolean }).qaStopped ? undefined : this.runHandler(handle, client, type, data)));
+  }
+
+  /** Marks the client busy until `done` settles (its next messages wait for it). */
+  private holdClient(client: Client, done: Promise<void>): void {
+    this.busyClients.set(client, done);
+    void done.then(() => { if (this.busyClients.get(client) === done) this.busyClients.delete(client); });
   }
 
   private answerHandlerError(client: Client, type: string, e: unknown): void {
