@@ -36,7 +36,7 @@ function flush(box: Outbox): void {
   box.chunks = [];
   box.bytes = 0;
   box.callbacks = [];
-  if (socket.destroyed) {
+  if (socket.destroyed || socket.writableEnded) {
     const err = new Error('the WebSocket closed before its frames were written');
     for (const cb of callbacks) cb(err);
     return;
@@ -93,7 +93,7 @@ function binaryFrame(data: Uint8Array): Buffer {
  * open) goes through `ws` as before, and its frames join the same batch in order. The payload is copied
  * when it is sent, so a caller may reuse its buffer. Completion callbacks (ws passes one for a close
  * frame, which it then follows with `socket.end()`) run when the joined write completes; a socket
- * destroyed before the turn ends writes nothing and fails them, as a write to a destroyed socket would.
+ * destroyed or ended before the turn ends writes nothing and fails them, as a write to it would.
  */
 export function coalesceWrites(ws: WebSocket): void {
   const internals = ws as unknown as WsInternals;

@@ -78,6 +78,19 @@ describe('coalesceWrites', () => {
     await p.close();
   });
 
+  it('writes nothing to a socket ended before the turn ends, and fails the waiting callbacks', async () => {
+    const p = await pair(true);
+    const socket = (p.ws as unknown as { _socket: Socket })._socket;
+    let socketErrors = 0;
+    socket.on('error', () => socketErrors++);
+    const result = new Promise<unknown>((resolve) => p.ws.send(Buffer.from('too late'), { binary: true }, resolve));
+    socket.end();
+    assert.match(String(await result), /closed before its frames were written/);
+    assert.equal(p.writes(), 0);
+    assert.equal(socketErrors, 0);
+    await p.close();
+  });
+
   it('lets a socket close and be destroyed mid-turn without throwing', async () => {
     const p = await pair(true);
     const closed = new Promise<number>((r) => p.client.once('close', (code) => r(code)));
