@@ -19,10 +19,8 @@ export class Metrics {
 
   readonly connections: Gauge;
   readonly rooms: Gauge<'type'>;
-  /** Room message tallies, direction → room type → message type; the counters below read them at scrape time. */
-  private readonly tallies = { in: new Map<string, Map<string, Tally>>(), out: new Map<string, Map<string, Tally>>() };
-  readonly messagesIn = tallyCounter(this.registry, this.tallies.in, 'arena_messages_in_total', 'Room messages received, by room type and message type');
-  readonly messagesOut = tallyCounter(this.registry, this.tallies.out, 'arena_messages_out_total', 'Room messages sent (per recipient), by room type and message type');
+  /** Room message counts, direction → room type → message type; `arena_messages_{in,out}_total` read them at scrape time. */
+  private readonly tallies = { in: new Map<string, Map<string, number>>(), out: new Map<string, Map<string, number>>() };
   readonly errors = new Counter({ name: 'arena_errors_total', help: 'Errors answered to clients, by transport and code', labelNames: ['transport', 'code'], registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'arena_http_request_duration_seconds',
@@ -45,21 +43,21 @@ export class Metrics {
         for (const [type, n] of Object.entries(metrics.source?.roomsByType() ?? {})) this.set({ type }, n);
       },
     });
+    tallyCounter(this.registry, this.tallies.in, 'arena_messages_in_total', 'Room messages received, by room type and message type');
+    tallyCounter(this.registry, this.tallies.out, 'arena_messages_out_total', 'Room messages sent (per recipient), by room type and message type');
     collectDefaultMetrics({ register: this.registry, prefix: 'arena_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
   }
 
   /**
    * Counts room messages received (`in`) or sent per recipient (`out`), on the hot path of every message:
-   * two map lookups and an addition. prom-client's own `inc()` hashes the label set into a new string
+   * a few map operations on strings already hashed. prom-client's own `inc()` hashes the label set into a new string
    * on every call (a child from `labels()` too), which showed in the server's allocation profile.
    */
   countMessages(direction: 'in' | 'out', room: string, type: string, n = 1): void {
     const byRoom = this.tallies[direction];
     let byType = byRoom.get(room);
     if (!byType) byRoom.set(room, (byType = new Map()));
-    const tally = byType.get(type);
-    if (tally) tally.count += n;
-    else byType.set(type, { count: n, reported: 0 });
+    byType.set(type, (byType.get(type) ?? 0) + n);
   }
 
   /** Connects the live counts (done once by the wiring, when the matchmaker exists). */
@@ -73,20 +71,13 @@ export class Metrics {
   }
 }
 
-interface Tally { count: number; reported: number }
-
-/** A counter by (room, type) whose values are the tallies, added to it when it is scraped. */
-function tallyCounter(registry: Registry, tallies: Map<string, Map<string, Tally>>, name: string, help: string): Counter<'room' | 'type'> {
-  return new Counter({
+/** Registers a counter by (room, type) whose values are the tallies' running totals, read when it is scraped. */
+function tallyCounter(registry: Registry, tallies: Map<string, Map<string, number>>, name: string, help: string): void {
+  new Counter({
     name, help, labelNames: ['room', 'type'], registers: [registry],
     collect() {
-      for (const [room, byType] of tallies) {
-        for (const [type, tally] of byType) {
-          if (tally.count === tally.reported) continue;
-          this.inc({ room, type }, tally.count - tally.reported);
-          tally.reported = tally.count;
-        }
-      }
+      this.reset();
+      for (const [room, byType] of tallies) for (const [type, count] of byType) this.inc({ room, type }, count);
     },
   });
 }
