@@ -123,10 +123,51 @@ export function coalesceWrites(ws: WebSocket): void {
   } as WebSocket['send'];
 }
 
-/** Colyseus' `ws` transport whose connections coalesce their writes (coalesceWrites). */
+/** Slices of the ping interval: the heartbeat pings a sixtieth of the connections at a time. */
+const PING_SLICES = 60;
+
+/**
+ * Colyseus' `ws` transport whose connections coalesce their writes (coalesceWrites) and whose heartbeat
+ * is spread over its interval.
+ *
+ * Colyseus pings every connection in one timer callback every `pingInterval` (3 s), one write each:
+ * with 10,000 connections that is one turn of the event loop writing 10,000 times while nothing is read.
+ * Here the interval is cut into 60 slices; each slice pings a sixtieth of the connections there were at
+ * the start of the round, in the order of ws's client set (one that joins during a round is reached in
+ * that round or the next). The rule is Colyseus': a connection gets one ping per interval, its pong
+ * clears its count, and one with `pingMaxRetries` pings unanswered is terminated.
+ */
 export class CoalescingWebSocketTransport extends WebSocketTransport {
   constructor(options: ConstructorParameters<typeof WebSocketTransport>[0]) {
     super(options);
     this.wss.on('connection', (ws: WebSocket) => coalesceWrites(ws));
+  }
+
+  protected override autoTerminateUnresponsiveClients(pingInterval: number, pingMaxRetries: number): void {
+    type Pinged = WebSocket & { pingCount: number };
+    const clients = this.wss.clients as Set<Pinged>;
+    let round: Iterator<Pinged> | undefined;
+    let share = 0;
+    let slice = 0;
+    this.pingInterval = setInterval(() => {
+      if (slice++ % PING_SLICES === 0) {
+        round = clients.values();
+        share = Math.ceil(clients.size / PING_SLICES);
+      }
+      for (let i = 0; i < share && round; i++) {
+        const next = round.next();
+        if (next.done) {
+          round = undefined;
+          break;
+        }
+        const client = next.value;
+        if (client.pingCount >= pingMaxRetries) {
+          client.terminate();
+          continue;
+        }
+        client.pingCount++;
+        client.ping();
+      }
+    }, pingInterval / PING_SLICES);
   }
 }

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/tokens';
 import { DomainError, RuleError } from '../errors';
 import type { Role } from '../persistence/entities';
 import type { Services } from '../services';
+import { patchScheduler } from './patchScheduler';
 
 /** Join rejection codes of the contract (the SDK's join promise rejects with these). */
 export const JOIN_ERROR = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID_OPTIONS: 422, RATE_LIMITED: 429 } as const;
@@ -55,6 +56,11 @@ function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Ser
   return true;
 }
 
+/** Colyseus' patch interval, for a room on patchScheduler (see ArenaRoom's constructor). */
+const PARKED_PATCH_RATE = 2 ** 31 - 1;
+/** Colyseus' default patch rate, which our rooms keep unless they say otherwise. */
+const DEFAULT_PATCH_MS = 50;
+
 /** The one mapping from domain errors to join rejection codes. */
 export function toJoinError(e: unknown): ServerError {
   if (e instanceof ServerError) return e;
@@ -97,6 +103,29 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
   protected services!: Services;
   /** The last message still being handled, per client that has one (see handleMessages). */
   private readonly busyClients = new WeakMap<Client, Promise<void>>();
+
+  constructor() {
+    super();
+    // Colyseus arms an interval of its own from `patchRate` when it sets the room up; the process's
+    // patchScheduler keeps the room's cadence instead, spread over the period with every other room's
+    // (src/realtime/patchScheduler.ts), so that interval is parked at the longest delay a Node timer
+    // takes (about 24.8 days; a patch then is harmless). Change the cadence with setPatchPeriod, not
+    // `patchRate`, which would arm Colyseus' interval again.
+    this.patchRate = PARKED_PATCH_RATE;
+    this.setPatchPeriod(DEFAULT_PATCH_MS);
+    (this as unknown as { _events: { once(event: 'dispose', fn: () => void): void } })._events.once('dispose', () => patchScheduler.remove(this));
+  }
+
+  /** Sends the state's changes and ticks the room clock every `ms` from now on (Colyseus' default: 50 ms). */
+  protected setPatchPeriod(ms: number): void {
+    patchScheduler.add(this, ms);
+  }
+
+  /** What a scheduled patch threw: logged like any uncaught room exception; the room carries on. */
+  onPatchError(error: unknown): void {
+    this.services.metrics.errors.inc({ transport: 'room', code: 'UNCAUGHT_broadcastPatch' });
+    this.services.logger.error({ err: error, room: this.roomName, roomId: this.roomId }, 'room patch failed');
+  }
 
   /** Registers validated handlers for each message type, plus the answer to unknown types. */
   protected handleMessages(table: Record<string, Handler<z.ZodType, this>>): void {

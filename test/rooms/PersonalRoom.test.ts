@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { matchMaker } from '@colyseus/core';
 import jwt from 'jsonwebtoken';
+import { patchScheduler } from '../../src/realtime/patchScheduler';
 import { STAMP_SQL } from '../../src/services/NotificationService';
 import { RateLimiter } from '../../src/services/RateLimiter';
 import { testArena, type TestArena } from '../helpers/arena';
@@ -48,6 +49,19 @@ describe('personal room', () => {
     await t.arena.services.notifications.notify(alice.user.id, { kind: 'achievement', title: 'Two', data: {} });
     await eventually(() => seen.length === 2, 2000, 'second notification');
     assert.deepEqual(seen, [2, 1]);
+  });
+
+  it('is patched by the process\'s patch schedule while it exists, and leaves it when disposed', async () => {
+    const alice = await registerUser(t);
+    const tab = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const room = matchMaker.getLocalRoomById(tab.roomId)!;
+    assert.ok(patchScheduler.has(room));
+    // The state reaches the client through the scheduled patches too: a change made without an explicit
+    // broadcastPatch() arrives within the room's (1 s) period.
+    (room.state as { username: string }).username = 'renamed-by-test';
+    await eventually(() => tab.state.username === 'renamed-by-test', 3000, 'the scheduled patch');
+    await tab.leave(true);
+    await eventually(() => !patchScheduler.has(room), 3000, 'the disposed room left the schedule');
   });
 
   it('ignores a userId the client claims and refuses a second room or a foreign join', async () => {

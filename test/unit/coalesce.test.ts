@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { coalesceWrites } from '../../src/realtime/coalesce';
+import { CoalescingWebSocketTransport, coalesceWrites } from '../../src/realtime/coalesce';
 
 /** A real ws server and client on a free local port; the server side's socket writes are counted. */
 async function pair(coalesce: boolean) {
@@ -100,5 +100,64 @@ describe('coalesceWrites', () => {
     p.ws.send('after close'); // ws reports this to a callback; nothing throws, nothing is written
     await new Promise((r) => setTimeout(r, 20));
     await p.close();
+  });
+});
+
+describe('CoalescingWebSocketTransport heartbeat', () => {
+  interface FakeClient { pingCount: number; pings: number; terminated: boolean; ping(): void; terminate(): void }
+
+  /** The transport's heartbeat over a client set of our own; `slice()` runs one timer callback. */
+  function heartbeat(pingMaxRetries = 2) {
+    const transport = new CoalescingWebSocketTransport({ noServer: true });
+    const clients = (transport as unknown as { wss: { clients: Set<FakeClient> } }).wss.clients;
+    let tick: (() => void) | undefined;
+    let every = 0;
+    const realSetInterval = globalThis.setInterval;
+    globalThis.setInterval = ((fn: () => void, ms: number) => { tick = fn; every = ms; return { unref() {} }; }) as unknown as typeof setInterval;
+    try {
+      (transport as unknown as { autoTerminateUnresponsiveClients(i: number, r: number): void }).autoTerminateUnresponsiveClients(3000, pingMaxRetries);
+    } finally {
+      globalThis.setInterval = realSetInterval;
+    }
+    const add = (): FakeClient => {
+      const c: FakeClient = { pingCount: 0, pings: 0, terminated: false, ping() { c.pings++; }, terminate() { c.terminated = true; clients.delete(c); } };
+      clients.add(c);
+      return c;
+    };
+    return { clients, add, every: () => every, slice: () => tick!() };
+  }
+
+  it('pings every connection once per interval, a sixtieth of them at a time', () => {
+    const h = heartbeat();
+    const all = Array.from({ length: 600 }, () => h.add());
+    assert.equal(h.every(), 50);
+    for (let s = 0; s < 60; s++) {
+      const before = all.reduce((n, c) => n + c.pings, 0);
+      h.slice();
+      assert.equal(all.reduce((n, c) => n + c.pings, 0) - before, 10);
+    }
+    assert.ok(all.every((c) => c.pings === 1));
+    for (let s = 0; s < 60; s++) h.slice();
+    assert.ok(all.every((c) => c.pings === 2));
+  });
+
+  it('terminates a connection that left pingMaxRetries pings unanswered, and not one that answered', () => {
+    const h = heartbeat(2);
+    const all = Array.from({ length: 120 }, () => h.add());
+    for (let s = 0; s < 120; s++) h.slice();
+    all.slice(0, 60).forEach((c) => { c.pingCount = 0; }); // their pongs came back
+    for (let s = 0; s < 60; s++) h.slice();
+    assert.ok(all.slice(0, 60).every((c) => !c.terminated && c.pings === 3));
+    assert.ok(all.slice(60).every((c) => c.terminated && c.pings === 2));
+  });
+
+  it('pings a lone connection once per interval (not once per slice), and one that joins mid-round within two', () => {
+    const h = heartbeat(100);
+    const lone = h.add();
+    for (let s = 0; s < 30; s++) h.slice();
+    const late = h.add();
+    for (let s = 30; s < 180; s++) h.slice();
+    assert.equal(lone.pings, 3);
+    assert.ok(late.pings === 2 || late.pings === 3, `pinged ${late.pings} times in 2.5 intervals`);
   });
 });
