@@ -13,7 +13,9 @@
  * period, and each tick patches one slot of each period, so a turn of the event loop holds a tenth of the
  * battles (a 50 ms period) or a two-hundredth of the personal rooms (1 s). A schedule that falls behind
  * (a busy or stalled loop) catches up one tick per turn, with the sockets read in between, and never
- * runs a room more than once per period of lateness.
+ * runs a room more than once per period of lateness: on a saturated process, whose turns take longer
+ * than a tick, rooms patch (and their clocks tick) less often than their period, where Colyseus' own
+ * intervals would have patched every room at once in each timer turn.
  */
 export interface Patchable {
   broadcastPatch(): unknown;
