@@ -27,7 +27,6 @@ interface Group {
   /** Slots in one period; the period is `size × tickMs`. */
   size: number;
   slots: Array<Set<Patchable>>;
-  members: number;
   /** Ticks of the schedule this group has run. */
   done: number;
 }
@@ -73,6 +72,7 @@ export class PatchScheduler {
     return this.placed.size;
   }
 
+  /** Whether `room` is scheduled. */
   has(room: Patchable): boolean {
     return this.placed.has(room);
   }
@@ -88,13 +88,12 @@ export class PatchScheduler {
     const size = Math.max(1, Math.round(periodMs / this.tickMs));
     let group = this.groups.get(size);
     if (!group) {
-      group = { size, slots: Array.from({ length: size }, () => new Set<Patchable>()), members: 0, done: this.due() };
+      group = { size, slots: Array.from({ length: size }, () => new Set<Patchable>()), done: this.due() };
       this.groups.set(size, group);
     }
     let slot = group.slots[0];
     for (const s of group.slots) if (s.size < slot.size) slot = s;
     slot.add(room);
-    group.members++;
     this.placed.set(room, { group, slot });
     if (!this.timer) this.arm();
   }
@@ -105,7 +104,7 @@ export class PatchScheduler {
     if (!at) return;
     this.placed.delete(room);
     at.slot.delete(room);
-    if (--at.group.members === 0) this.groups.delete(at.group.size);
+    if (at.slot.size === 0 && at.group.slots.every((s) => s.size === 0)) this.groups.delete(at.group.size);
     if (this.placed.size === 0) this.disarm();
   }
 
