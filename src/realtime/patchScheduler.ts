@@ -51,7 +51,7 @@ export interface PatchSchedulerOptions {
 }
 
 export class PatchScheduler {
-  readonly tickMs: number;
+  private readonly tickMs: number;
   private readonly groups = new Map<number, Group>();
   private readonly placed = new Map<Patchable, { group: Group; slot: Set<Patchable> }>();
   private readonly now: () => number;
