@@ -28,14 +28,16 @@
  *
  * Sizes (env, defaults = the issue's): BENCH_CONNECTIONS (10000), BENCH_CLUSTER_CONNECTIONS (same),
  * BENCH_CONNECT_SECONDS (120: budget per topology; the figure says how many were held by then),
- * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_BATTLE_SIZE (8),
+ * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_PROBE_PLAYERS (128 of them),
+ * BENCH_BATTLE_SIZE (8),
  * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
  * BENCH_TABS (20), BENCH_BROADCAST_REPS (400), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (8),
  * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
  * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look).
  * BENCH_PIN (1p: the event loops of the one-process server and of the floors' bare servers on the last
- * core, the bench's on the others; off: no pinning; bench/lib/pin.ts).
+ * core, the bench's on the others; off: no pinning; bench/lib/pin.ts). BENCH_NICE (10; 0 = off): the bench
+ * client's nice value in the paced battle window (bench/lib/pin.ts).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
  * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default
@@ -62,7 +64,7 @@ import {
   abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, Rtts, sdk, sleep, Tally, watch, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
-import { pinMainThread, pinOffReason, pinPlan, unpin, type PinPlan } from './lib/pin';
+import { niceLevel, niceOffReason, pinMainThread, pinOffReason, pinPlan, unpin, yieldToServers, type PinPlan } from './lib/pin';
 import { summarizeMany as summarize } from './lib/summary';
 
 // ---------------------------------------------------------------------------------------------- config
@@ -95,7 +97,7 @@ const CFG = {
   connectSeconds: num('BENCH_CONNECT_SECONDS', 120, 5),
   connectConcurrency: num('BENCH_CONNECT_CONCURRENCY', 16, 1),
   players: num('BENCH_PLAYERS', 2000, 2),
-  probePlayers: num('BENCH_PROBE_PLAYERS', 16, 0),
+  probePlayers: num('BENCH_PROBE_PLAYERS', 128, 0),
   battleSize: num('BENCH_BATTLE_SIZE', 8, 2),
   thinkMs: num('BENCH_THINK_MS', 1000, 0),
   pacedSeconds: num('BENCH_PACED_SECONDS', 12, 2),
@@ -300,7 +302,9 @@ interface BattlesResult {
 /**
  * BENCH_PLAYERS players in quick battles of 8 (create + joinById; BATTLE_ROUNDS=50 on the server, so a
  * battle outlasts every window). BENCH_PROBE_PLAYERS of them play in the agent process, whose event loop
- * stays idle: their round trips are the server's latency without the bench client's own queueing.
+ * stays idle: their round trips are the server's latency without the bench client's own queueing. 128 of
+ * them answer some 1,500 times in the paced window (16 answered ~190 times, and a p99 of 190 samples is
+ * their second-slowest: one hiccup of the host set the figure).
  * Paced window: each player answers every question within BENCH_THINK_MS. Then load steps: each player
  * also re-sends its last answer N times a second (N from BENCH_LOAD_STEPS; at most 2 in flight), which
  * the answer handler rejects with an "error" reply: the answer path at rates a client may legitimately
@@ -344,11 +348,21 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
     if (probe.battles) await agent!.request({ cmd: 'probe:ready' });
     await sleep(Math.max(1, CFG.thinkMs) + 300 + 1000);
 
+    // The paced window measures latency: the load generator yields the core to the agent's probe players
+    // and the servers' threads (bench/lib/pin.ts). Not in the load steps, which measure throughput and
+    // need all the load the bench client can make.
+    const restorePriority = yieldToServers();
     const w1 = await openWindow(nodes);
     const p0 = performance.now();
-    await sleep(CFG.pacedSeconds * 1000);
-    const p1 = performance.now();
-    const pacedLoad = await w1.end();
+    let pacedLoad: WindowReport;
+    let p1: number;
+    try {
+      await sleep(CFG.pacedSeconds * 1000);
+      p1 = performance.now();
+      pacedLoad = await w1.end();
+    } finally {
+      restorePriority();
+    }
     const pacedRtt = summarize(play.answerRtts.between(p0, p1));
     log(`  paced: answer -> answer_ack n=${pacedRtt.n} median ${fmt(pacedRtt.median, 2)} ms p99 ${fmt(pacedRtt.p99, 2)} ms (this process); ${int(pacedLoad.serverMessagesInPerSec)} messages in/s; ${describeLoad(pacedLoad)}`);
 
@@ -537,6 +551,12 @@ interface TopologyResult {
 
 /** What the report says of CPU pinning (bench/lib/pin.ts). */
 function pinningNote(): string {
+  const nice = niceOffReason();
+  const niceNote = nice ? ` The bench client is not niced (${nice}).` : ` In the paced battle window (both topologies), the bench client's event loop runs at nice ${niceLevel()} (BENCH_NICE), so that the agent's probe players and the servers' threads do not queue behind the load generator; the load steps run at its normal priority.`;
+  return pinOnlyNote() + niceNote;
+}
+
+function pinOnlyNote(): string {
   const plan = pinPlan();
   if (plan) return `Pinned (BENCH_PIN=1p): the event loops (main threads) of the one-process server and of the bare floor servers run on CPU ${plan.server}, those of the bench client and the agent on CPU ${plan.clients}; their other threads (GC, libuv) on any core. The two-process cluster is not pinned (two servers, the bench client and the agent share every core).`;
   return `Not pinned (${pinOffReason()}): servers and bench share every core.`;
@@ -769,7 +789,7 @@ async function main() {
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'load.json'), JSON.stringify({
-    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinPlan() ?? `off: ${pinOffReason()}`, database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
+    at: new Date().toISOString(), machine: m, sizes: { ...CFG, adminUrl: undefined }, sdkWebSocket: SDK_WEBSOCKET, pinning: pinPlan() ?? `off: ${pinOffReason()}`, benchNiceWhileBattling: niceOffReason() ? `off: ${niceOffReason()}` : niceLevel(), database: 'postgres', targets: TARGETS, verdicts, topologies: topos, floors,
     bottlenecks: why, seconds: (performance.now() - T0) / 1000,
   }, null, 2) + '\n');
   const note = [

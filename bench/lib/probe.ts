@@ -3,8 +3,9 @@
  * utilisation and delay) and every server process (CPU seconds, event-loop lag p99, memory, messages in
  * and out from /metrics). Used to tell a client-bound figure from a server-bound one.
  */
+import fs from 'node:fs';
 import os from 'node:os';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { EVENT_LOOP_SAMPLING_MS } from '../../src/metrics';
 import { scrape, type ArenaNode, type Scrape } from './arena';
 
@@ -20,6 +21,25 @@ export interface SideLoad {
    * histogram records the whole interval between ticks, so an idle loop would otherwise read 10 ms.
    */
   lagP99Ms: number;
+  /** Time spent in garbage collection pauses over the window, in percent of the window. */
+  gcPct: number;
+  /** Heap in use at the end of the window, MiB. */
+  heapMiB: number;
+  /**
+   * How long the event loop's thread was ready to run but waited for a core (the scheduler's run-queue
+   * delay, /proc/<pid>/task/<pid>/schedstat), in percent of the window. Undefined off Linux.
+   */
+  runWaitPct?: number;
+}
+
+/** Run-queue wait of a process's main thread so far, in ns (the second field of its schedstat). */
+function runWaitNs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface WindowReport {
@@ -35,6 +55,25 @@ export interface WindowReport {
   serverMessagesOut: number;
   /** 1-minute load average of the machine at the end (other work on the machine shows here). */
   loadavg1: number;
+  /**
+   * The whole machine's CPU use over the window (every core, from /proc/stat), in percent of one core, and
+   * the part of it that neither the bench client nor the servers account for (the agent, PostgreSQL,
+   * Redis, the kernel's softirq work for loopback traffic, anything else). Undefined off Linux.
+   */
+  machineCpuPct?: number;
+  othersCpuPct?: number;
+}
+
+/** Busy and total jiffies of all cores (the first line of /proc/stat), or undefined where there is none. */
+function machineJiffies(): { busy: number; total: number } | undefined {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    const total = f.slice(0, 8).reduce((a, x) => a + x, 0);
+    return { busy: total - f[3] - f[4], total };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Opens a measurement window; `end()` closes it and reports both sides. */
@@ -43,7 +82,12 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
   const first = await Promise.all(nodes.map((n) => scrape(n)));
   const h = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLING_MS });
   h.enable();
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
+  const jiffies0 = machineJiffies();
+  const wait0 = [process.pid, ...nodes.map((n) => n.proc.child.pid)].map(runWaitNs);
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   return {
@@ -51,8 +95,12 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
     async end() {
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
+      const jiffies1 = machineJiffies();
+      const wait1 = [process.pid, ...nodes.map((n) => n.proc.child.pid)].map(runWaitNs);
+      const waitPct = (i: number) => (wait0[i] === undefined || wait1[i] === undefined ? undefined : ((wait1[i]! - wait0[i]!) / 1e9 / seconds) * 100);
       const elu = performance.eventLoopUtilization(elu0);
       h.disable();
+      gcObserver.disconnect();
       const last = await Promise.all(nodes.map((n) => scrape(n)));
       // Server-side rates over the span between the two scrapes' answers: a starved server answers a
       // scrape late, and its counters then cover more than the client's window.
@@ -60,22 +108,33 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
       const servers = last.map((s, i) => ({
         cpuPct: ((s.sum('arena_process_cpu_seconds_total') - first[i].sum('arena_process_cpu_seconds_total')) / span[i]) * 100,
         lagP99Ms: beyondTick(s.sum('arena_nodejs_eventloop_lag_p99_seconds') * 1000),
+        gcPct: ((s.sum('arena_nodejs_gc_duration_seconds_sum') - first[i].sum('arena_nodejs_gc_duration_seconds_sum')) / span[i]) * 100,
+        heapMiB: s.sum('arena_nodejs_heap_size_used_bytes') / 1024 / 1024,
+        runWaitPct: waitPct(i + 1),
       }));
       const delta = (name: string, i: number) => last[i].sum(name) - first[i].sum(name);
       const msgIn = last.reduce((a, _, i) => a + delta('arena_messages_in_total', i), 0);
       const msgOut = last.reduce((a, _, i) => a + delta('arena_messages_out_total', i), 0);
       const inRate = last.reduce((a, _, i) => a + delta('arena_messages_in_total', i) / span[i], 0);
       const outRate = last.reduce((a, _, i) => a + delta('arena_messages_out_total', i) / span[i], 0);
+      const clientCpuPct = ((cpu.user + cpu.system) / 1e6 / seconds) * 100;
+      const machineCpuPct = jiffies0 && jiffies1 && jiffies1.total > jiffies0.total
+        ? ((jiffies1.busy - jiffies0.busy) / (jiffies1.total - jiffies0.total)) * os.cpus().length * 100 : undefined;
       return {
         seconds,
         serverSeconds: span,
-        client: { cpuPct: ((cpu.user + cpu.system) / 1e6 / seconds) * 100, elu: elu.utilization, lagP99Ms: beyondTick(h.percentile(99) / 1e6) },
+        client: {
+          cpuPct: clientCpuPct, elu: elu.utilization, lagP99Ms: beyondTick(h.percentile(99) / 1e6),
+          gcPct: (gcMs / 1000 / seconds) * 100, heapMiB: process.memoryUsage().heapUsed / 1024 / 1024, runWaitPct: waitPct(0),
+        },
         servers,
         serverMessagesInPerSec: inRate,
         serverMessagesOutPerSec: outRate,
         serverMessagesIn: msgIn,
         serverMessagesOut: msgOut,
         loadavg1: os.loadavg()[0],
+        machineCpuPct,
+        othersCpuPct: machineCpuPct === undefined ? undefined : Math.max(0, machineCpuPct - clientCpuPct - servers.reduce((a, x) => a + x.cpuPct, 0)),
       };
     },
   };
@@ -83,8 +142,9 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
 
 /** One line describing a window's load on both sides. */
 export function describeLoad(w: WindowReport): string {
-  const srv = w.servers.map((s, i) => `server${w.servers.length > 1 ? i + 1 : ''} cpu ${s.cpuPct.toFixed(0)}% lag p99 ${s.lagP99Ms.toFixed(1)} ms`).join(', ');
-  return `bench client cpu ${w.client.cpuPct.toFixed(0)}% (loop busy ${((w.client.elu ?? 0) * 100).toFixed(0)}%, lag p99 ${w.client.lagP99Ms.toFixed(1)} ms); ${srv}; loadavg ${w.loadavg1.toFixed(1)}`;
+  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%, heap ${s.heapMiB.toFixed(0)} MiB${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
+  const srv = w.servers.map((s, i) => `server${w.servers.length > 1 ? i + 1 : ''} cpu ${s.cpuPct.toFixed(0)}% lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${mem(s)}`).join('; ');
+  return `bench client cpu ${w.client.cpuPct.toFixed(0)}% (loop busy ${((w.client.elu ?? 0) * 100).toFixed(0)}%, lag p99 ${w.client.lagP99Ms.toFixed(1)} ms, ${mem(w.client)}); ${srv}; ${w.machineCpuPct === undefined ? '' : `machine ${w.machineCpuPct.toFixed(0)}% (others ${(w.othersCpuPct ?? 0).toFixed(0)}%); `}loadavg ${w.loadavg1.toFixed(1)}`;
 }
 
 /** Which side looks like the bottleneck over a window (a core is 100%; this machine's cores are shared). */
