@@ -459,6 +459,14 @@ interface FloodResult {
   others: number; seconds: number; cycles: number; baseline: Summary; flooded: Summary; churned: Summary; ratio: number; churnRatio: number;
   flooder: AbuserReport; churner: AbuserReport;
   othersDropped: Record<string, number>; errors: Record<string, number>; baselineLoad: WindowReport; floodLoad: WindowReport; churnLoad: WindowReport;
+  /**
+   * Each window on its own, in cycle order: the others' p99 and the servers' event-loop delay p99 and GC
+   * pauses over 100 ms. One stall (a long collection, the host) sets the pooled p99 of whichever
+   * condition's window it falls in; this shows where it fell.
+   */
+  windows: Record<'baseline' | 'flooded' | 'churned', Array<{ p99: number; serverLagP99Ms: number; gcLongPauses: number }>>;
+  /** The median over the cycles of each cycle's flooded / alone p99 (and churned / alone): one stall moves it little. */
+  medianCycleRatio: number; medianCycleChurnRatio: number;
 }
 
 /**
@@ -501,12 +509,14 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   type Condition = 'baseline' | 'flooded' | 'churned';
   const windows: Record<Condition, Array<[number, number]>> = { baseline: [], flooded: [], churned: [] };
   const loads = {} as Record<Condition, WindowReport>;
+  const windowLoads: Record<Condition, WindowReport[]> = { baseline: [], flooded: [], churned: [] };
   // One window of one condition from `from`: what runs in it (`during`), then the rest of the span.
   const runWindow = async (condition: Condition, from: number, during?: () => Promise<void>) => {
     const w = await openWindow(nodes);
     await during?.();
     await sleep(Math.max(0, from + span - performance.now()));
     loads[condition] = await w.end();
+    windowLoads[condition].push(loads[condition]);
     windows[condition].push([from, from + span]);
   };
   await sleep(Math.max(0, tStart - performance.now()));
@@ -530,12 +540,24 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const baseline = pooled(windows.baseline);
   const flooded = pooled(windows.flooded);
   const churned = pooled(windows.churned);
+  const perWindow = (c: Condition) => windows[c].map(([from, to], k) => ({
+    p99: summarize(rtts.between(from, to)).p99,
+    serverLagP99Ms: Math.max(...windowLoads[c][k].servers.map((x) => x.lagP99Ms)),
+    gcLongPauses: windowLoads[c][k].servers.reduce((a, x) => a + x.gcLongPauses, 0),
+  }));
+  const byWindow = { baseline: perWindow('baseline'), flooded: perWindow('flooded'), churned: perWindow('churned') };
+  const medianOf = (xs: number[]) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
+  const cycleRatio = (c: Condition) => medianOf(byWindow[c].map((w, k) => w.p99 / byWindow.baseline[k].p99));
   const result = {
     others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99,
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad: loads.baseline, floodLoad: loads.flooded, churnLoad: loads.churned,
+    windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'),
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
   log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (seen by the flooder after ${fmt(flooder.firstCloseMs, 0)} ms: its unsent frames keep its socket open until the server ends it), its own CPU ${fmt(flooder.floodCpuMs / Math.max(1, flooder.connections), 1)} ms per connection; rejoin-only control: ${churner.connections} connections`);
+  const list = (c: Condition) => byWindow[c].map((w) => `${fmt(w.p99, 1)}${w.gcLongPauses ? '*' : ''}`).join(', ');
+  log(`  per window, p99 ms (* = a server GC pause over 100 ms in it): alone ${list('baseline')}; flooder ${list('flooded')}; rejoin-only ${list('churned')}`);
+  log(`  median over the cycles of flooder / alone ${fmt(result.medianCycleRatio, 2)}x; rejoin-only / alone ${fmt(result.medianCycleChurnRatio, 2)}x`);
   log(`  flood window: ${describeLoad(loads.flooded)}`);
   return result;
 }
@@ -682,6 +704,7 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
   add('flood', `flood: others' mark_read p99 without -> with (ratio)`,
     (t) => (t.flood ? `${fmt(t.flood.baseline.p99, 2)} -> ${fmt(t.flood.flooded.p99, 2)} ms (${fmt(t.flood.ratio, 2)}x)` : '—'),
     '—', `within 20% (≤ ${TARGETS.floodRatio}x)`, (t) => (t.flood ? t.flood.ratio <= TARGETS.floodRatio : undefined));
+  add('floodCycles', '  median over the cycles of each cycle\'s ratio (one stall moves it little): flooder; control', (t) => (t.flood ? `${fmt(t.flood.medianCycleRatio, 2)}x; ${fmt(t.flood.medianCycleChurnRatio, 2)}x` : '—'), '—', '—');
   add('churn', `  control: a client only rejoining as often`, (t) => (t.flood ? `${fmt(t.flood.churned.p99, 2)} ms (${fmt(t.flood.churnRatio, 2)}x; ${t.flood.churner.connections} vs ${t.flood.flooder.connections} joins)` : '—'), '—', '—');
   add('floodClose', '  flooder thrown out with', (t) => (t.flood ? Object.entries(t.flood.flooder.closeCodes).map(([k, v]) => `${k} ×${v}`).join(', ') || 'never' : '—'),
     '—', '4xxx close code', (t) => (t.flood ? Object.keys(t.flood.flooder.closeCodes).length > 0 && Object.keys(t.flood.flooder.closeCodes).every((k) => /^4\d{3}$/.test(k)) : undefined));

@@ -25,11 +25,18 @@ export interface SideLoad {
   gcPct: number;
   /** Heap in use at the end of the window, MiB. */
   heapMiB: number;
+  /** Garbage collection pauses over 100 ms in the window (a stall of their own in every latency figure). */
+  gcLongPauses: number;
   /**
    * How long the event loop's thread was ready to run but waited for a core (the scheduler's run-queue
    * delay, /proc/<pid>/task/<pid>/schedstat), in percent of the window. Undefined off Linux.
    */
   runWaitPct?: number;
+}
+
+/** GC pauses over 100 ms a server counted so far: all of them less those in its histogram's 0.1 s bucket. */
+function longPauses(s: Scrape): number {
+  return s.sum('arena_nodejs_gc_duration_seconds_count') - s.sum('arena_nodejs_gc_duration_seconds_bucket', (labels) => labels.includes('le="0.1"'));
 }
 
 /** Run-queue wait of a process's main thread so far, in ns (the second field of its schedstat). */
@@ -83,7 +90,13 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
   const h = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLING_MS });
   h.enable();
   let gcMs = 0;
-  const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+  let gcLong = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      if (e.duration > 100) gcLong++;
+    }
+  });
   gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const jiffies0 = machineJiffies();
@@ -110,6 +123,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
         lagP99Ms: beyondTick(s.sum('arena_nodejs_eventloop_lag_p99_seconds') * 1000),
         gcPct: ((s.sum('arena_nodejs_gc_duration_seconds_sum') - first[i].sum('arena_nodejs_gc_duration_seconds_sum')) / span[i]) * 100,
         heapMiB: s.sum('arena_nodejs_heap_size_used_bytes') / 1024 / 1024,
+        gcLongPauses: longPauses(s) - longPauses(first[i]),
         runWaitPct: waitPct(i + 1),
       }));
       const delta = (name: string, i: number) => last[i].sum(name) - first[i].sum(name);
@@ -125,7 +139,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
         serverSeconds: span,
         client: {
           cpuPct: clientCpuPct, elu: elu.utilization, lagP99Ms: beyondTick(h.percentile(99) / 1e6),
-          gcPct: (gcMs / 1000 / seconds) * 100, heapMiB: process.memoryUsage().heapUsed / 1024 / 1024, runWaitPct: waitPct(0),
+          gcPct: (gcMs / 1000 / seconds) * 100, heapMiB: process.memoryUsage().heapUsed / 1024 / 1024, gcLongPauses: gcLong, runWaitPct: waitPct(0),
         },
         servers,
         serverMessagesInPerSec: inRate,
@@ -142,7 +156,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
 
 /** One line describing a window's load on both sides. */
 export function describeLoad(w: WindowReport): string {
-  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%, heap ${s.heapMiB.toFixed(0)} MiB${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
+  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%${s.gcLongPauses > 0 ? ` (${s.gcLongPauses} pause${s.gcLongPauses > 1 ? 's' : ''} over 100 ms)` : ''}, heap ${s.heapMiB.toFixed(0)} MiB${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
   const srv = w.servers.map((s, i) => `server${w.servers.length > 1 ? i + 1 : ''} cpu ${s.cpuPct.toFixed(0)}% lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${mem(s)}`).join('; ');
   return `bench client cpu ${w.client.cpuPct.toFixed(0)}% (loop busy ${((w.client.elu ?? 0) * 100).toFixed(0)}%, lag p99 ${w.client.lagP99Ms.toFixed(1)} ms, ${mem(w.client)}); ${srv}; ${w.machineCpuPct === undefined ? '' : `machine ${w.machineCpuPct.toFixed(0)}% (others ${(w.othersCpuPct ?? 0).toFixed(0)}%); `}loadavg ${w.loadavg1.toFixed(1)}`;
 }
