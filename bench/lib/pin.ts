@@ -99,7 +99,7 @@ export function niceLevel(): number {
   return n;
 }
 
-/** Why the bench client is not niced while driving the battles; undefined when it is. */
+/** Why the bench client is not niced in the paced window; undefined when it is. */
 export function niceOffReason(): string | undefined {
   if (niceLevel() === 0) return 'BENCH_NICE=0';
   if (process.getuid?.() !== 0) return 'not root: it could not be undone';
