@@ -508,15 +508,13 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const churner = emptyAbuserReport();
   type Condition = 'baseline' | 'flooded' | 'churned';
   const windows: Record<Condition, Array<[number, number]>> = { baseline: [], flooded: [], churned: [] };
-  const loads = {} as Record<Condition, WindowReport>;
   const windowLoads: Record<Condition, WindowReport[]> = { baseline: [], flooded: [], churned: [] };
   // One window of one condition from `from`: what runs in it (`during`), then the rest of the span.
   const runWindow = async (condition: Condition, from: number, during?: () => Promise<void>) => {
     const w = await openWindow(nodes);
     await during?.();
     await sleep(Math.max(0, from + span - performance.now()));
-    loads[condition] = await w.end();
-    windowLoads[condition].push(loads[condition]);
+    windowLoads[condition].push(await w.end());
     windows[condition].push([from, from + span]);
   };
   await sleep(Math.max(0, tStart - performance.now()));
@@ -540,6 +538,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const baseline = pooled(windows.baseline);
   const flooded = pooled(windows.flooded);
   const churned = pooled(windows.churned);
+  // The last window of each condition stands for its load in the report.
+  const loads = { baseline: windowLoads.baseline.at(-1)!, flooded: windowLoads.flooded.at(-1)!, churned: windowLoads.churned.at(-1)! };
   const perWindow = (c: Condition) => windows[c].map(([from, to], k) => ({
     p99: summarize(rtts.between(from, to)).p99,
     serverLagP99Ms: Math.max(...windowLoads[c][k].servers.map((x) => x.lagP99Ms)),
