@@ -303,7 +303,7 @@ interface BattlesResult {
  * BENCH_PLAYERS players in quick battles of 8 (create + joinById; BATTLE_ROUNDS=50 on the server, so a
  * battle outlasts every window). BENCH_PROBE_PLAYERS of them play in the agent process, whose event loop
  * stays idle: their round trips are the server's latency without the bench client's own queueing. 128 of
- * them answer some 1,500 times in the paced window (16 answered ~190 times, and a p99 of 190 samples is
+ * them answer some 1,700 times in the paced window (16 answered ~190 times, and a p99 of 190 samples is
  * their second-slowest: one hiccup of the host set the figure).
  * Paced window: each player answers every question within BENCH_THINK_MS. Then load steps: each player
  * also re-sends its last answer N times a second (N from BENCH_LOAD_STEPS; at most 2 in flight), which
