@@ -201,7 +201,8 @@ export class BattleRoom extends ArenaRoom<BattleState> {
   }
 
   private onAnswer(client: Client, round: number, choice: number): void {
-    this.engine.answer(this.userBySession.get(client.sessionId)!, round, choice, Date.now());
+    const refusal = this.engine.tryAnswer(this.userBySession.get(client.sessionId)!, round, choice, Date.now());
+    if (refusal) return this.sendError(client, 'answer', refusal.code, refusal.message);
     this.seat(client).answered = true;
     this.sendTo(client, 'answer_ack', { round });
     if (this.engine.allAnswered()) this.closeRound();

@@ -21,7 +21,8 @@ export class Metrics {
   readonly rooms: Gauge<'type'>;
   /** Room message counts, direction → room type → message type; `arena_messages_{in,out}_total` read them at scrape time. */
   private readonly tallies = { in: new Map<string, Map<string, number>>(), out: new Map<string, Map<string, number>>() };
-  readonly errors = new Counter({ name: 'arena_errors_total', help: 'Errors answered to clients, by transport and code', labelNames: ['transport', 'code'], registers: [this.registry] });
+  /** Errors answered to clients, transport → code; `arena_errors_total` reads them at scrape time. */
+  private readonly errorTallies = new Map<string, Map<string, number>>();
   readonly httpDuration = new Histogram({
     name: 'arena_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route and status',
@@ -45,6 +46,7 @@ export class Metrics {
     });
     tallyCounter(this.registry, this.tallies.in, 'arena_messages_in_total', 'Room messages received, by room type and message type');
     tallyCounter(this.registry, this.tallies.out, 'arena_messages_out_total', 'Room messages sent (per recipient), by room type and message type');
+    tallyCounter(this.registry, this.errorTallies, 'arena_errors_total', 'Errors answered to clients, by transport and code', ['transport', 'code']);
     collectDefaultMetrics({ register: this.registry, prefix: 'arena_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
   }
 
@@ -60,6 +62,13 @@ export class Metrics {
     byType.set(type, (byType.get(type) ?? 0) + n);
   }
 
+  /** Counts one error answered to a client (a refused answer is one: this is on a hot path too). */
+  countError(transport: 'http' | 'room', code: string): void {
+    let byCode = this.errorTallies.get(transport);
+    if (!byCode) this.errorTallies.set(transport, (byCode = new Map()));
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+  }
+
   /** Connects the live counts (done once by the wiring, when the matchmaker exists). */
   trackRooms(source: RoomCounts): void {
     this.source = source;
@@ -71,13 +80,14 @@ export class Metrics {
   }
 }
 
-/** Registers a counter by (room, type) whose values are the tallies' running totals, read when it is scraped. */
-function tallyCounter(registry: Registry, tallies: Map<string, Map<string, number>>, name: string, help: string): void {
+/** Registers a counter by two labels whose values are the tallies' running totals, read when it is scraped. */
+function tallyCounter(registry: Registry, tallies: Map<string, Map<string, number>>, name: string, help: string, labels: [string, string] = ['room', 'type']): void {
+  const [outer, inner] = labels;
   new Counter({
-    name, help, labelNames: ['room', 'type'], registers: [registry],
+    name, help, labelNames: labels, registers: [registry],
     collect() {
       this.reset();
-      for (const [room, byType] of tallies) for (const [type, count] of byType) this.inc({ room, type }, count);
+      for (const [a, byB] of tallies) for (const [b, count] of byB) this.inc({ [outer]: a, [inner]: b }, count);
     },
   });
 }

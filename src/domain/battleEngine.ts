@@ -21,6 +21,12 @@ export interface BattleSettings {
   maxPlayers: number;
 }
 
+/** Why an answer was not taken: the code and text of the `"error"` its sender gets. */
+export interface AnswerRefusal {
+  code: 'NOT_A_PLAYER' | 'NOT_ACCEPTING_ANSWERS' | 'LATE_ANSWER' | 'WRONG_ROUND' | 'ALREADY_ANSWERED' | 'INVALID_CHOICE';
+  message: string;
+}
+
 export interface EnginePlayer {
   userId: string;
   username: string;
@@ -152,21 +158,34 @@ export class BattleEngine {
   /**
    * Accepts a player's answer for the current round. The answer is only recorded here: scores move at
    * the round's close, so nothing a client sees before `round_result` hints at the right choice.
+   * Throws the refusal (a RuleError) where `tryAnswer` returns it.
    */
   answer(userId: string, round: number, choice: number, now: number): void {
-    const p = this.player(userId);
-    if (p.forfeited) throw new RuleError('NOT_A_PLAYER', 'You have left this battle.');
-    if (this.phase !== 'question') throw new RuleError('NOT_ACCEPTING_ANSWERS', 'No question is open right now.');
+    const refusal = this.tryAnswer(userId, round, choice, now);
+    if (refusal) throw new RuleError(refusal.code, refusal.message);
+  }
+
+  /**
+   * `answer` for the room's message path: the refusal is returned, not thrown. Refused answers are common
+   * traffic (a client re-sending, a late tap): throwing each one cost the server about a tenth of its CPU
+   * with every player re-sending (bench/load's top step, CPU profile, 2026-12-03).
+   */
+  tryAnswer(userId: string, round: number, choice: number, now: number): AnswerRefusal | undefined {
+    const p = this.players.get(userId);
+    if (!p) return { code: 'NOT_A_PLAYER', message: 'You are not a player of this battle.' };
+    if (p.forfeited) return { code: 'NOT_A_PLAYER', message: 'You have left this battle.' };
+    if (this.phase !== 'question') return { code: 'NOT_ACCEPTING_ANSWERS', message: 'No question is open right now.' };
     if (round !== this.round) {
-      if (round < this.round) throw new RuleError('LATE_ANSWER', `Round ${round} is over.`);
-      throw new RuleError('WRONG_ROUND', `The current round is ${this.round}.`);
+      if (round < this.round) return { code: 'LATE_ANSWER', message: `Round ${round} is over.` };
+      return { code: 'WRONG_ROUND', message: `The current round is ${this.round}.` };
     }
-    if (now > this.deadline) throw new RuleError('LATE_ANSWER', 'The time for this question is up.');
-    if (p.answered) throw new RuleError('ALREADY_ANSWERED', 'You have already answered this question.');
+    if (now > this.deadline) return { code: 'LATE_ANSWER', message: 'The time for this question is up.' };
+    if (p.answered) return { code: 'ALREADY_ANSWERED', message: 'You have already answered this question.' };
     const q = this.questions[this.round - 1];
-    if (!Number.isInteger(choice) || choice < 0 || choice >= q.choices.length) throw new RuleError('INVALID_CHOICE', `Choose 0 to ${q.choices.length - 1}.`);
+    if (!Number.isInteger(choice) || choice < 0 || choice >= q.choices.length) return { code: 'INVALID_CHOICE', message: `Choose 0 to ${q.choices.length - 1}.` };
     p.answered = true;
     this.pending.set(userId, { choice, elapsedMs: Math.max(0, now - this.roundStartedAt) });
+    return undefined;
   }
 
   /** True when every player still in the battle and connected has answered (the round can close early). */

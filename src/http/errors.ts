@@ -53,7 +53,7 @@ export function errorHandler(logger: Logger, metrics: Metrics): ErrorRequestHand
       logger.error({ err, method: req.method, path: req.path }, 'unhandled HTTP error');
       body = errorBody('INTERNAL', ERROR_CODES.INTERNAL.message);
     }
-    metrics.errors.inc({ transport: 'http', code: body.error.code });
+    metrics.countError('http', body.error.code);
     if (res.headersSent) return;
     res.status(status).json(body);
   };

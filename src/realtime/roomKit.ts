@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { matchMaker, Room, ServerError, type AuthContext, type Client, type RoomException, type RoomMethodName } from '@colyseus/core';
+import { getMessageBytes, matchMaker, Protocol, Room, ServerError, type AuthContext, type Client, type RoomException, type RoomMethodName } from '@colyseus/core';
 import type { z } from 'zod';
 import type { Principal } from '../auth/tokens';
 import { DomainError, RuleError } from '../errors';
@@ -123,7 +123,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 
   /** What a scheduled patch threw: logged like any uncaught room exception; the room carries on. */
   onPatchError(error: unknown): void {
-    this.services.metrics.errors.inc({ transport: 'room', code: 'UNCAUGHT_broadcastPatch' });
+    this.services.metrics.countError('room', 'UNCAUGHT_broadcastPatch');
     this.services.logger.error({ err: error, room: this.roomName, roomId: this.roomId }, 'room patch failed');
   }
 
@@ -185,8 +185,9 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 
   /** Sends the contract's `"error"` to one client. */
   protected sendError(client: Client, type: string, code: string, message: string): void {
-    this.services.metrics.errors.inc({ transport: 'room', code });
-    this.sendTo(client, 'error', { code, message, type } satisfies ErrorMessage);
+    this.services.metrics.countError('room', code);
+    this.services.metrics.countMessages('out', this.roomName, 'error');
+    client.enqueueRaw(errorFrame(type, code, message));
   }
 
   /** Sends one message to one client, counted in metrics. */
@@ -212,9 +213,29 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
       this.services.logger.debug({ room: this.roomName, roomId: this.roomId, methodName, code: cause.code, reason: cause.message }, 'join refused');
       return;
     }
-    this.services.metrics.errors.inc({ transport: 'room', code: `UNCAUGHT_${methodName}` });
+    this.services.metrics.countError('room', `UNCAUGHT_${methodName}`);
     this.services.logger.error({ err: error.cause ?? error, room: this.roomName, roomId: this.roomId, methodName }, 'uncaught room exception');
   }
+}
+
+/**
+ * Encoded `"error"` messages by (type, code, message). Refusals repeat (every re-sent answer gets the
+ * same ALREADY_ANSWERED): encoding each anew was about 4% of the server's CPU when every player re-sent
+ * (bench/load's top step). The frames are copied into each connection's write (src/realtime/coalesce.ts),
+ * never changed; the cache is emptied when full, since a type or message may carry what a client sent.
+ */
+const errorFrames = new Map<string, Uint8Array>();
+const ERROR_FRAMES_MAX = 512;
+
+function errorFrame(type: string, code: string, message: string): Uint8Array {
+  const key = `${code}\u0000${type}\u0000${message}`;
+  let frame = errorFrames.get(key);
+  if (frame === undefined) {
+    frame = getMessageBytes.raw(Protocol.ROOM_DATA, 'error', { code, message, type } satisfies ErrorMessage);
+    if (errorFrames.size >= ERROR_FRAMES_MAX) errorFrames.clear();
+    errorFrames.set(key, frame);
+  }
+  return frame;
 }
 
 /**

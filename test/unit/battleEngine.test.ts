@@ -75,6 +75,22 @@ describe('BattleEngine', () => {
     e.answer('u2', 1, 0, 11_000); // exactly at the deadline is in time
   });
 
+  it('returns the same refusals from tryAnswer without throwing, and a refused answer records nothing', () => {
+    const e = playing();
+    assert.equal(e.tryAnswer('u1', 1, 1, 11_001)?.code, 'LATE_ANSWER');
+    assert.equal(e.tryAnswer('u1', 0, 1, 2000)?.code, 'LATE_ANSWER');
+    assert.equal(e.tryAnswer('u1', 2, 1, 2000)?.code, 'WRONG_ROUND');
+    assert.equal(e.tryAnswer('u1', 1, -1, 2000)?.code, 'INVALID_CHOICE');
+    assert.equal(e.tryAnswer('zz', 1, 1, 2000)?.code, 'NOT_A_PLAYER');
+    assert.equal(e.players.get('u1')!.answered, false);
+    assert.equal(e.tryAnswer('u1', 1, 1, 2000), undefined);
+    assert.equal(e.players.get('u1')!.answered, true);
+    assert.deepEqual(e.tryAnswer('u1', 1, 2, 2500), { code: 'ALREADY_ANSWERED', message: 'You have already answered this question.' });
+    e.tryAnswer('u2', 1, 0, 3000);
+    const round = e.closeRound();
+    assert.equal(round.results.find((r) => r.userId === 'u1')!.correct, true, 'the first answer counts, not the refused second');
+  });
+
   it('moves no score before the round closes, then scores by speed and streak', () => {
     const e = playing();
     e.answer('u1', 1, 1, 2000); // correct, 1000 ms of 10000: full points
