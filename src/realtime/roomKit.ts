@@ -220,7 +220,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 
 /**
  * Encoded `"error"` messages by (type, code, message). Refusals repeat (every re-sent answer gets the
- * same ALREADY_ANSWERED): encoding each anew was about 4% of the server's CPU when every player re-sent
+ * same ALREADY_ANSWERED): encoding each anew was about 3% of the server's CPU when every player re-sent
  * (bench/load's top step). The frames are copied into each connection's write (src/realtime/coalesce.ts),
  * never changed; the cache is emptied when full, since a type or message may carry what a client sent.
  */
