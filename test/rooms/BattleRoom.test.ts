@@ -205,6 +205,13 @@ describe('battle room', function () {
     assert.equal(b.errors[1].code, 'LATE_ANSWER');
     // Nobody else heard about any of it.
     assert.equal(a.errors.length, 3);
+    // The same refusal again is the same whole message each time (refusals are encoded once and reused).
+    a.room.send('answer', { round: 2, choice: 0 });
+    a.room.send('answer', { round: 2, choice: 1 });
+    await eventually(() => a.errors.length === 5, 3000, 'two more late errors');
+    const late = { code: 'LATE_ANSWER', message: 'The time for this question is up.', type: 'answer' };
+    assert.deepEqual(a.errors.slice(3), [late, late]);
+    assert.deepEqual(b.errors[1], late);
   });
 
   it('reveals the answer key in nothing a client receives before round_result', async () => {
