@@ -56,17 +56,12 @@ export class Metrics {
    * on every call (a child from `labels()` too), which showed in the server's allocation profile.
    */
   countMessages(direction: 'in' | 'out', room: string, type: string, n = 1): void {
-    const byRoom = this.tallies[direction];
-    let byType = byRoom.get(room);
-    if (!byType) byRoom.set(room, (byType = new Map()));
-    byType.set(type, (byType.get(type) ?? 0) + n);
+    tally(this.tallies[direction], room, type, n);
   }
 
   /** Counts one error answered to a client (a refused answer is one: this is on a hot path too). */
   countError(transport: 'http' | 'room', code: string): void {
-    let byCode = this.errorTallies.get(transport);
-    if (!byCode) this.errorTallies.set(transport, (byCode = new Map()));
-    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    tally(this.errorTallies, transport, code, 1);
   }
 
   /** Connects the live counts (done once by the wiring, when the matchmaker exists). */
@@ -78,6 +73,13 @@ export class Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** Adds `n` to the running total under (outer, inner). */
+function tally(tallies: Map<string, Map<string, number>>, outer: string, inner: string, n: number): void {
+  let byInner = tallies.get(outer);
+  if (!byInner) tallies.set(outer, (byInner = new Map()));
+  byInner.set(inner, (byInner.get(inner) ?? 0) + n);
 }
 
 /** Registers a counter by two labels whose values are the tallies' running totals, read when it is scraped. */

@@ -27,6 +27,9 @@ export interface AnswerRefusal {
   message: string;
 }
 
+/** The refusal of anything from a user who is not in the battle. */
+const STRANGER: Readonly<AnswerRefusal> = Object.freeze({ code: 'NOT_A_PLAYER', message: 'You are not a player of this battle.' });
+
 export interface EnginePlayer {
   userId: string;
   username: string;
@@ -91,7 +94,7 @@ export class BattleEngine {
 
   private player(userId: string): EnginePlayer {
     const p = this.players.get(userId);
-    if (!p) throw new RuleError('NOT_A_PLAYER', 'You are not a player of this battle.');
+    if (!p) throw new RuleError(STRANGER.code, STRANGER.message);
     return p;
   }
 
@@ -173,7 +176,7 @@ export class BattleEngine {
    */
   tryAnswer(userId: string, round: number, choice: number, now: number): AnswerRefusal | undefined {
     const p = this.players.get(userId);
-    if (!p) return { code: 'NOT_A_PLAYER', message: 'You are not a player of this battle.' };
+    if (!p) return STRANGER;
     if (p.forfeited) return { code: 'NOT_A_PLAYER', message: 'You have left this battle.' };
     if (this.phase !== 'question') return { code: 'NOT_ACCEPTING_ANSWERS', message: 'No question is open right now.' };
     if (round !== this.round) {
