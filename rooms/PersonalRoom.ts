@@ -4,6 +4,7 @@ import type { Principal } from '../src/auth/tokens';
 import { ArenaRoom, JOIN_ERROR, on } from '../src/realtime/roomKit';
 import { isReadEvent, notificationChannel, type ChannelEvent, type NotificationView } from '../src/services/NotificationService';
 import { PersonalState } from '../schema/PersonalState';
+import { ReadLedger } from '../src/domain/readLedger';
 
 /**
  * The state changes only when a tab joins or leaves, and then the room sends the patch at once; the
@@ -11,6 +12,9 @@ import { PersonalState } from '../schema/PersonalState';
  * At 20 ticks a second, 7,000 idle personal rooms kept a core 76% busy.
  */
 const IDLE_PATCH_MS = 1000;
+
+/** How many of the user's notifications a personal room keeps track of (ids, a few dozen bytes each). */
+const READ_LEDGER_CAPACITY = 1000;
 
 /**
  * `personal`: one room per user, on whichever process (matchmaking filters by the verified user id, and
@@ -20,7 +24,9 @@ const IDLE_PATCH_MS = 1000;
  */
 export class PersonalRoom extends ArenaRoom<PersonalState> {
   private userId = '';
-  private readonly listener = (e: ChannelEvent) => (isReadEvent(e) ? this.broadcastAll('notifications_read', { ids: e.readIds }) : this.deliverLive(e));
+  /** The user's notifications this room knows unread or read: a tab's `mark_read` is announced before it is stored. */
+  private readonly reads = new ReadLedger(READ_LEDGER_CAPACITY);
+  private readonly listener = (e: ChannelEvent) => (isReadEvent(e) ? this.announceRead(this.reads.settle(e.readIds)) : this.deliverLive(e));
 
   /** Matchmaking filters by the token's user, never by anything the client claims. */
   static onAuthorized(principal: Principal, options: Record<string, unknown>): void {
@@ -37,12 +43,17 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
     this.autoDispose = true;
     await this.setPrivate(false);
     await this.presence.subscribe(notificationChannel(this.userId), this.listener);
+    // Subscribed first: whatever is read or arrives from here on reaches the ledger as an event, and
+    // an event's read outweighs this snapshot's unread.
+    for (const id of await this.services.notifications.unreadIds(this.userId, READ_LEDGER_CAPACITY)) this.reads.noteUnread(id);
     this.handleMessages({
-      mark_read: on(z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) }), async function (this: PersonalRoom, client, msg) {
-        // Every tab of the user is in this room: it tells them itself, without a round trip through presence.
-        const readIds = await this.services.notifications.markRead(this.userId, msg.ids, false);
-        if (readIds.length > 0) this.broadcastAll('notifications_read', { ids: readIds });
-        this.sendTo(client, 'marked_read', { ids: msg.ids, updated: readIds.length });
+      mark_read: on(z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) }), function (this: PersonalRoom, client, msg) {
+        // Every tab of the user is in this room: it tells them itself, without a round trip through
+        // presence, and before the database for the ids it knows unread (src/domain/readLedger.ts).
+        const { announce, unknown } = this.reads.claim(msg.ids);
+        this.announceRead(announce);
+        if (announce.length === 0 && unknown.length === 0) return this.sendTo(client, 'marked_read', { ids: msg.ids, updated: 0 });
+        return this.storeRead(client, msg.ids, announce, unknown);
       }),
     });
   }
@@ -67,7 +78,33 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
     await this.presence.unsubscribe(notificationChannel(this.userId), this.listener);
   }
 
+  /**
+   * Stores a `mark_read`: the ids already announced and those the room did not know, which are announced
+   * now if the database changed them. The answer to the tab comes once stored; a failure answers INTERNAL
+   * and makes the announced ids unread again for the room, so asking again stores them.
+   */
+  private async storeRead(client: Client, requested: string[], announced: string[], unknown: string[]): Promise<void> {
+    let changed: string[];
+    try {
+      changed = await this.services.notifications.markRead(this.userId, [...announced, ...unknown], false);
+    } catch (err) {
+      this.reads.release(announced);
+      throw err;
+    }
+    this.reads.confirm(announced);
+    if (unknown.length > 0) {
+      const wasUnknown = new Set(unknown);
+      this.announceRead(this.reads.settle(changed.filter((id) => wasUnknown.has(id))));
+    }
+    this.sendTo(client, 'marked_read', { ids: requested, updated: changed.length });
+  }
+
+  private announceRead(ids: string[]): void {
+    if (ids.length > 0) this.broadcastAll('notifications_read', { ids });
+  }
+
   private deliverLive(n: NotificationView): void {
+    if (!n.read) this.reads.noteUnread(n.id);
     if (this.clients.length === 0) return; // stays undelivered; sent on the next join
     this.broadcastAll('notification', n);
     this.services.notifications.markDelivered(this.userId, [n.id]).catch((err) =>

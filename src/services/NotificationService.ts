@@ -108,6 +108,14 @@ export class NotificationService {
     return rows.map(view);
   }
 
+  /** Ids of the user's unread notifications, newest first, at most `limit` (what a personal room starts from). */
+  async unreadIds(userId: string, limit: number): Promise<string[]> {
+    const rows = await this.db.getRepository(Notification).find({
+      where: { userId, readAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit, select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
   /** Marks notifications delivered (they reached an open personal room). */
   async markDelivered(userId: string, ids: string[]): Promise<void> {
     await this.stamp('delivered_at', userId, ids);

@@ -217,6 +217,108 @@ describe('personal room', () => {
     assert.deepEqual(phoneReads[1], { ids: [n2.id] });
   });
 
+  it('tells the tabs a notification it knows unread is read before the database has stored it, and answers the tab once stored', async () => {
+    const alice = await registerUser(t);
+    const n = await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'Known before the room' });
+    const phone = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const tablet = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const live = nextMessage(phone, 'notification');
+    const m = await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'Delivered live' });
+    await live;
+    const service = t.arena.services.notifications;
+    const stores: Array<{ ids: string[]; release: () => void }> = [];
+    service.markRead = async function (this: typeof service, userId: string, ids: string[], announce?: boolean) {
+      await new Promise<void>((release) => stores.push({ ids, release }));
+      return Object.getPrototypeOf(this).markRead.call(this, userId, ids, announce);
+    };
+    try {
+      const acks = collect(phone, 'marked_read');
+      const tabletReads = collect(tablet, 'notifications_read');
+      phone.send('mark_read', { ids: [n.id, m.id] });
+      await eventually(() => tabletReads.length === 1, 2000, 'the tablet told while the store waits');
+      assert.deepEqual(tabletReads[0], { ids: [n.id, m.id] });
+      assert.equal(stores.length, 1);
+      assert.deepEqual(acks, [], 'no answer before the store');
+      const unread = await api(t, 'GET', '/me/notifications', { token: alice.token });
+      assert.ok(unread.body.items.every((i: { read: boolean }) => !i.read), 'nothing stored yet');
+      stores[0].release();
+      await eventually(() => acks.length === 1, 2000, 'the answer once stored');
+      assert.deepEqual(acks[0], { ids: [n.id, m.id], updated: 2 });
+      const read = await api(t, 'GET', '/me/notifications', { token: alice.token });
+      assert.ok(read.body.items.every((i: { read: boolean }) => i.read));
+      assert.equal(tabletReads.length, 1, 'announced once');
+    } finally {
+      delete (service as { markRead?: unknown }).markRead;
+    }
+  });
+
+  it('makes announced ids unread again for the room when storing them fails, and answers INTERNAL', async () => {
+    const alice = await registerUser(t);
+    const n = await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: 'Fails once' });
+    const phone = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const reads = collect(phone, 'notifications_read');
+    const errors = collect(phone, 'error');
+    const service = t.arena.services.notifications;
+    service.markRead = async () => { throw new Error('database went away'); };
+    try {
+      phone.send('mark_read', { ids: [n.id] });
+      await eventually(() => errors.length === 1, 2000, 'an error');
+      assert.deepEqual([errors[0].code, errors[0].type], ['INTERNAL', 'mark_read']);
+    } finally {
+      delete (service as { markRead?: unknown }).markRead;
+    }
+    const ack = nextMessage(phone, 'marked_read');
+    phone.send('mark_read', { ids: [n.id] });
+    assert.deepEqual(await ack, { ids: [n.id], updated: 1 }, 'asked again, it is stored');
+    assert.equal(reads.length, 2);
+    const history = await api(t, 'GET', '/me/notifications', { token: alice.token });
+    assert.equal(history.body.items[0].read, true);
+  });
+
+  it('stores ids the room does not know before announcing them, and only those the database changed', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const phone = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const tablet = await sdkClient(t, alice.token).joinOrCreate('personal');
+    // Stored but never published: the room has not heard of them (as if older than what it loaded).
+    const db = t.arena.database.dataSource.manager;
+    const [quiet] = await t.arena.services.notifications.store(db, [{ userId: alice.user.id, kind: 'reward', title: 'Unheard of' }]);
+    const [foreign] = await t.arena.services.notifications.store(db, [{ userId: bob.user.id, kind: 'reward', title: 'Bob\'s' }]);
+    const tabletReads = collect(tablet, 'notifications_read');
+    const ack = nextMessage(phone, 'marked_read');
+    phone.send('mark_read', { ids: [quiet.id, foreign.id] });
+    assert.deepEqual(await ack, { ids: [quiet.id, foreign.id], updated: 1 });
+    await eventually(() => tabletReads.length === 1, 2000, 'the tablet told');
+    assert.deepEqual(tabletReads[0], { ids: [quiet.id] });
+    const bobs = await api(t, 'GET', '/me/notifications', { token: bob.token });
+    assert.equal(bobs.body.items[0].read, false, 'another user\'s id is not touched');
+  });
+
+  it('announces a notification read at once in a tab and over HTTP exactly once', async () => {
+    const alice = await registerUser(t);
+    const phone = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const tablet = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const delivered = collect(phone, 'notification');
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await t.arena.services.notifications.notify(alice.user.id, { kind: 'reward', title: `Race ${i}` })).id);
+    await eventually(() => delivered.length === ids.length, 2000, 'delivered live: the room knows them unread');
+    const told = collect(tablet, 'notifications_read');
+    const acks = collect(phone, 'marked_read');
+    let httpUpdated = 0;
+    await Promise.all(ids.map(async (id, i) => {
+      if (i % 2 === 0) phone.send('mark_read', { ids: [id] });
+      const res = await api(t, 'POST', '/me/notifications/read', { token: alice.token, body: { ids: [id] } });
+      httpUpdated += res.body.updated as number;
+      if (i % 2 === 1) phone.send('mark_read', { ids: [id] });
+    }));
+    await eventually(() => acks.length === ids.length && told.flatMap((m) => m.ids).length >= ids.length, 3000, 'every read told');
+    await new Promise((r) => setTimeout(r, 200));
+    const announced = told.flatMap((m: { ids: string[] }) => m.ids).sort();
+    assert.deepEqual(announced, [...ids].sort(), 'each id announced once');
+    const roomUpdated = acks.reduce((sum: number, a: { updated: number }) => sum + a.updated, 0);
+    assert.equal(roomUpdated + httpUpdated, ids.length, 'each id stored read once');
+  });
+
   it('disconnects a flooding client with a 4xxx code while others carry on', async () => {
     const alice = await registerUser(t);
     const flooder = await sdkClient(t, alice.token).joinOrCreate('personal');
