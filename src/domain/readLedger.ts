@@ -1,20 +1,20 @@
+/** Unread; announced, its flag being stored; read (stored, or read elsewhere). */
+const enum Mark { Unread, Claimed, Read }
+
 /**
  * What a personal room knows of its user's notifications: which are unread, and which it has seen become
  * read. With it, the room tells its tabs that a notification became read as soon as one tab says so,
  * and stores the flag after, instead of waiting for the database before telling anybody (the database's
- * UPDATE was most of a `mark_read` broadcast's time and all of its tail: bench/load's in-room broadcast).
+ * UPDATE was most of a `mark_read` broadcast's time and of its tail: bench/load's in-room broadcast).
  *
  * Announced once: an id is announced only on its way from unread (or unknown) to read, and an id known
  * read is never announced again, whether it was read in a tab here or over HTTP on any process (the
  * channel's read event). Ids it does not know (a notification older than what the room loaded, or one
  * whose live delivery has not arrived yet) go to the database first, as before, and are announced only
  * if the database changed them. Read never turns back into unread, except when storing a flag this room
- * announced failed (`release`). Bounded: past `capacity` ids, the oldest are forgotten (they become
+ * announced failed (`release`). Bounded: past `capacity` ids, the least recently touched are forgotten (they become
  * unknown: slower, never wrong). Pure: no I/O, no clock.
  */
-/** Unread; announced, its flag being stored; read (stored, or read elsewhere). */
-const enum Mark { Unread, Claimed, Read }
-
 export class ReadLedger {
   /** id → mark, in the order last touched; the first is the first forgotten. */
   private readonly known = new Map<string, Mark>();
