@@ -13,7 +13,7 @@ import { ReadLedger } from '../src/domain/readLedger';
  */
 const IDLE_PATCH_MS = 1000;
 
-/** How many of the user's notifications a personal room keeps track of (ids, a few dozen bytes each). */
+/** How many of the user's notifications a personal room keeps track of (an id and a mark each). */
 const READ_LEDGER_CAPACITY = 1000;
 
 /**

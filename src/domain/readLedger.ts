@@ -12,8 +12,8 @@ const enum Mark { Unread, Claimed, Read }
  * channel's read event). Ids it does not know (a notification older than what the room loaded, or one
  * whose live delivery has not arrived yet) go to the database first, as before, and are announced only
  * if the database changed them. Read never turns back into unread, except when storing a flag this room
- * announced failed (`release`). Bounded: past `capacity` ids, the least recently touched are forgotten (they become
- * unknown: slower, never wrong). Pure: no I/O, no clock.
+ * announced failed (`release`). Bounded: past `capacity` ids, the least recently touched are forgotten
+ * (they become unknown: slower, never wrong). Pure: no I/O, no clock.
  */
 export class ReadLedger {
   /** id → mark, in the order last touched; the first is the first forgotten. */
