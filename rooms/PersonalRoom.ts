@@ -2,7 +2,7 @@ import { matchMaker, ServerError, type Client } from '@colyseus/core';
 import { z } from 'zod';
 import type { Principal } from '../src/auth/tokens';
 import { ArenaRoom, JOIN_ERROR, on } from '../src/realtime/roomKit';
-import { isReadEvent, notificationChannel, type ChannelEvent, type NotificationView } from '../src/services/NotificationService';
+import { isReadEvent, notificationChannel, UNDELIVERED_LIMIT, type ChannelEvent, type NotificationView } from '../src/services/NotificationService';
 import { PersonalState } from '../schema/PersonalState';
 import { ReadLedger } from '../src/domain/readLedger';
 
@@ -26,6 +26,8 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
   private userId = '';
   /** The user's notifications this room knows unread or read: a tab's `mark_read` is announced before it is stored. */
   private readonly reads = new ReadLedger(READ_LEDGER_CAPACITY);
+  /** Whether a join has loaded the user's unread ids into the ledger (the first join does). */
+  private ledgerLoaded = false;
   private readonly listener = (e: ChannelEvent) => (isReadEvent(e) ? this.announceRead(this.reads.settle(e.readIds)) : this.deliverLive(e));
 
   /** Matchmaking filters by the token's user, never by anything the client claims. */
@@ -42,10 +44,9 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
     this.setPatchPeriod(IDLE_PATCH_MS);
     this.autoDispose = true;
     await this.setPrivate(false);
+    // Subscribed before the first join reads the unread ids: whatever is read or arrives from here on
+    // reaches the ledger as an event, and an event's read outweighs that snapshot's unread.
     await this.presence.subscribe(notificationChannel(this.userId), this.listener);
-    // Subscribed first: whatever is read or arrives from here on reaches the ledger as an event, and
-    // an event's read outweighs this snapshot's unread.
-    for (const id of await this.services.notifications.unreadIds(this.userId, READ_LEDGER_CAPACITY)) this.reads.noteUnread(id);
     this.handleMessages({
       mark_read: on(z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) }), function (this: PersonalRoom, client, msg) {
         // Every tab of the user is in this room: it tells them itself, without a round trip through
@@ -63,8 +64,12 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
     this.state.username = auth.username;
     this.state.sessions = this.clients.length;
     this.broadcastPatch();
-    // Whatever arrived while the user was away, oldest first, then marked delivered.
-    const pending = await this.services.notifications.undelivered(this.userId);
+    // Whatever arrived while the user was away, oldest first, then marked delivered; with the first join,
+    // in the same query, the unread ids the ledger starts from.
+    const { undelivered: pending, unreadIds } = await this.services.notifications.inbox(
+      this.userId, UNDELIVERED_LIMIT, this.ledgerLoaded ? 0 : READ_LEDGER_CAPACITY);
+    this.ledgerLoaded = true;
+    for (const id of unreadIds) this.reads.noteUnread(id);
     for (const n of pending) this.sendTo(client, 'notification', n);
     await this.services.notifications.markDelivered(this.userId, pending.map((n) => n.id));
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Presence } from '@colyseus/core';
-import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { Notification, User } from '../persistence/entities';
 
 /** Kinds the contract names; others may be added (clients must ignore kinds they do not know). */
@@ -57,6 +57,34 @@ const stampSql = (column: 'read_at' | 'delivered_at') =>
     WHERE "user_id" = $1 AND "id" = ANY($2::uuid[]) AND "${column}" IS NULL RETURNING "id"`;
 export const STAMP_SQL = { read_at: stampSql('read_at'), delivered_at: stampSql('delivered_at') } as const;
 
+/** How many undelivered notifications a join sends at most (the rest on the next join). */
+export const UNDELIVERED_LIMIT = 100;
+
+interface InboxRow {
+  part: 'undelivered' | 'unread';
+  id: string;
+  kind: string | null;
+  title: string | null;
+  data: Record<string, unknown> | null;
+  created_at: Date | string;
+  read_at: Date | string | null;
+}
+
+/**
+ * A personal room's join reads both of its lists in one statement (one round trip, and on a machine
+ * shared with PostgreSQL one wake-up of its backend instead of two): `$2` undelivered notifications,
+ * oldest first, then the ids of the `$3` newest unread ones (both served by notifications_user_created_idx).
+ * The outer ORDER BY makes the order explicit: each part oldest first.
+ */
+const INBOX_SQL = `
+  SELECT * FROM (
+    (SELECT 'undelivered' AS "part", "id", "kind", "title", "data", "created_at", "read_at" FROM "notifications"
+      WHERE "user_id" = $1 AND "delivered_at" IS NULL ORDER BY "created_at" ASC, "id" ASC LIMIT $2)
+    UNION ALL
+    (SELECT 'unread' AS "part", "id", NULL, NULL, NULL, "created_at", NULL FROM "notifications"
+      WHERE "user_id" = $1 AND "read_at" IS NULL ORDER BY "created_at" DESC, "id" DESC LIMIT $3)
+  ) AS "inbox" ORDER BY "part", "created_at" ASC, "id" ASC`;
+
 /**
  * Stores notifications and pushes them through presence to the user's personal room. Stored first, so a
  * user who is offline gets them on the next join; with Redis presence this reaches any process.
@@ -101,19 +129,27 @@ export class NotificationService {
   }
 
   /** Undelivered notifications of a user, oldest first (what they missed while offline). */
-  async undelivered(userId: string, limit = 100): Promise<NotificationView[]> {
-    const rows = await this.db.getRepository(Notification).find({
-      where: { userId, deliveredAt: IsNull() }, order: { createdAt: 'ASC', id: 'ASC' }, take: limit,
-    });
-    return rows.map(view);
+  async undelivered(userId: string, limit = UNDELIVERED_LIMIT): Promise<NotificationView[]> {
+    return (await this.inbox(userId, limit, 0)).undelivered;
   }
 
-  /** Ids of the user's unread notifications, newest first, at most `limit` (what a personal room starts from). */
-  async unreadIds(userId: string, limit: number): Promise<string[]> {
-    const rows = await this.db.getRepository(Notification).find({
-      where: { userId, readAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit, select: { id: true },
-    });
-    return rows.map((r) => r.id);
+  /**
+   * What a personal room needs when a tab joins, in one round trip (INBOX_SQL): the user's undelivered
+   * notifications, oldest first, at most `undeliveredLimit`; and the ids of their unread ones, at most
+   * `unreadLimit` (the newest), oldest first.
+   */
+  async inbox(userId: string, undeliveredLimit: number, unreadLimit: number): Promise<{ undelivered: NotificationView[]; unreadIds: string[] }> {
+    const rows = (await this.db.query(INBOX_SQL, [userId, undeliveredLimit, unreadLimit])) as InboxRow[];
+    const undelivered: NotificationView[] = [];
+    const unreadIds: string[] = [];
+    for (const r of rows) {
+      if (r.part === 'undelivered') {
+        undelivered.push({ id: r.id, kind: r.kind!, title: r.title!, data: r.data ?? {}, createdAt: new Date(r.created_at).toISOString(), read: r.read_at !== null });
+      } else {
+        unreadIds.push(r.id);
+      }
+    }
+    return { undelivered, unreadIds };
   }
 
   /** Marks notifications delivered (they reached an open personal room). */

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { testArena, type TestArena } from '../helpers/arena';
+import { registerUser, type TestUser } from '../helpers/factories';
+
+describe('NotificationService', () => {
+  let t: TestArena;
+  let alice: TestUser;
+  beforeEach(async () => {
+    t = await testArena();
+    alice = await registerUser(t);
+  });
+
+  describe('inbox (what a personal room reads when a tab joins)', () => {
+    /** Five notifications, oldest first: delivered+unread, undelivered+read, undelivered+unread, delivered+read, undelivered+unread. */
+    async function fiveOfAlice() {
+      const s = t.arena.services.notifications;
+      const n = [];
+      for (const title of ['one', 'two', 'three', 'four', 'five']) n.push(await s.notify(alice.user.id, { kind: 'reward', title, data: { title } }));
+      await s.markDelivered(alice.user.id, [n[0].id, n[3].id]);
+      await s.markRead(alice.user.id, [n[1].id, n[3].id]);
+      return n;
+    }
+
+    it('reads the undelivered ones oldest first with their read flags, and the unread ids oldest first, in one statement', async () => {
+      const n = await fiveOfAlice();
+      const bob = await registerUser(t);
+      await t.arena.services.notifications.notify(bob.user.id, { kind: 'reward', title: 'not alice\'s' });
+      const statements: string[] = [];
+      const db = t.arena.database.dataSource;
+      const query = db.query.bind(db);
+      db.query = (async (sql: string, params?: unknown[]) => { statements.push(sql); return query(sql, params); }) as typeof db.query;
+      try {
+        const inbox = await t.arena.services.notifications.inbox(alice.user.id, 100, 1000);
+        assert.equal(statements.length, 1);
+        assert.deepEqual(inbox.undelivered.map((v) => [v.title, v.read]), [['two', true], ['three', false], ['five', false]]);
+        assert.deepEqual(inbox.undelivered[1], { ...n[2], read: false }, 'the same view as delivered live');
+        assert.deepEqual(inbox.unreadIds, [n[0].id, n[2].id, n[4].id]);
+      } finally {
+        db.query = query;
+      }
+    });
+
+    it('keeps to its limits: the oldest undelivered, the newest unread', async () => {
+      const n = await fiveOfAlice();
+      const s = t.arena.services.notifications;
+      const capped = await s.inbox(alice.user.id, 2, 2);
+      assert.deepEqual(capped.undelivered.map((v) => v.title), ['two', 'three']);
+      assert.deepEqual(capped.unreadIds, [n[2].id, n[4].id]);
+      const undeliveredOnly = await s.inbox(alice.user.id, 100, 0);
+      assert.deepEqual(undeliveredOnly.unreadIds, []);
+      assert.deepEqual(await s.undelivered(alice.user.id), undeliveredOnly.undelivered);
+      assert.deepEqual(await s.inbox(alice.user.id, 0, 0), { undelivered: [], unreadIds: [] });
+    });
+  });
+});
