@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { Metrics } from '../../src/metrics';
+import { open } from 'node:fs/promises';
+import { Metrics, METRICS_HEAVY_DEFAULTS } from '../../src/metrics';
 
 /** The value of one series in the exposition text (absent: undefined). */
 function series(text: string, name: string): number | undefined {
@@ -36,5 +37,24 @@ describe('Metrics message counters', () => {
     a.countMessages('in', 'chat', 'say');
     assert.equal(series((await a.render()).body, 'arena_messages_in_total{room="chat",type="say"}'), 1);
     assert.equal(series((await b.render()).body, 'arena_messages_in_total{room="chat",type="say"}'), undefined);
+  });
+
+  it('scrapes without walking every socket on the event loop: no handle or resource lists, open descriptors counted by an async readdir', async () => {
+    const m = new Metrics();
+    const text = (await m.render()).body;
+    for (const name of METRICS_HEAVY_DEFAULTS.filter((n) => n !== 'process_open_fds')) {
+      assert.doesNotMatch(text, new RegExp(`^arena_${name}\\b`, 'm'), name);
+    }
+    assert.ok(series(text, 'arena_process_resident_memory_bytes')! > 0, 'the other defaults stay');
+    if (process.platform !== 'linux') return;
+    const before = series(text, 'arena_process_open_fds')!;
+    assert.ok(before > 0);
+    const files = await Promise.all(Array.from({ length: 50 }, () => open(__filename, 'r')));
+    try {
+      // 50 more, give or take what the rest of the test process opened or closed meanwhile.
+      assert.ok(Math.abs(series((await m.render()).body, 'arena_process_open_fds')! - (before + 50)) <= 5);
+    } finally {
+      await Promise.all(files.map((f) => f.close()));
+    }
   });
 });
