@@ -467,6 +467,14 @@ interface FloodResult {
   windows: Record<'baseline' | 'flooded' | 'churned', Array<{ p99: number; serverLagP99Ms: number; gcLongPauses: number }>>;
   /** The median over the cycles of each cycle's flooded / alone p99 (and churned / alone): one stall moves it little. */
   medianCycleRatio: number; medianCycleChurnRatio: number;
+  /**
+   * What one event cost the others and how many there were: their round trips' excess over the phase's
+   * median, summed from 10 ms before the event to 60 ms after, ms, the median over the events. A join that
+   * got in (the flooder's or the control's), a rejoin the server refused (the flooder's, while barred),
+   * the start of an alone window (where the bench reads the servers' /metrics, as at every window's start),
+   * and instants where nothing happens (the noise's own level).
+   */
+  eventCost: Record<'joined' | 'refused' | 'aloneWindowStart' | 'aloneQuiet', { ms: number; n: number }>;
 }
 
 /**
@@ -506,6 +514,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   };
   const flooder = emptyAbuserReport();
   const churner = emptyAbuserReport();
+  /** Every join attempt of the abusers: [start, end] epoch ms, and whether it got in. */
+  const attempts: Array<[number, number, boolean]> = [];
   type Condition = 'baseline' | 'flooded' | 'churned';
   const windows: Record<Condition, Array<[number, number]>> = { baseline: [], flooded: [], churned: [] };
   const windowLoads: Record<Condition, WindowReport[]> = { baseline: [], flooded: [], churned: [] };
@@ -525,11 +535,14 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     await runWindow('flooded', t0 + span, async () => {
       const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
       addAbuserReport(flooder, flood);
+      attempts.push(...(flood.attempts ?? []));
       floodConnections = flood.connections;
     });
     // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
     await runWindow('churned', t0 + 2 * span, async () => {
-      addAbuserReport(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections)));
+      const churn = await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections));
+      addAbuserReport(churner, churn);
+      attempts.push(...(churn.attempts ?? []));
     });
   }
   await othersDone;
@@ -548,8 +561,28 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const byWindow = { baseline: perWindow('baseline'), flooded: perWindow('flooded'), churned: perWindow('churned') };
   const medianOf = (xs: number[]) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
   const cycleRatio = (c: Condition) => medianOf(byWindow[c].map((w, k) => w.p99 / byWindow.baseline[k].p99));
+  // What one event costs the others, ms: their round trips' excess over the phase's median, summed from 10 ms
+  // before the event to 60 ms after it; the median over the events of a kind.
+  const median = summarize(rtts.ms).median;
+  const cost = (epochs: number[]) => ({
+    ms: medianOf(epochs.map((e) => {
+      const at = e - performance.timeOrigin;
+      let sum = 0;
+      for (let i = 0; i < rtts.at.length; i++) if (rtts.at[i] >= at - 10 && rtts.at[i] < at + 60) sum += Math.max(0, rtts.ms[i] - median);
+      return sum;
+    })),
+    n: epochs.length,
+  });
+  const eventCost = {
+    joined: cost(attempts.filter((a) => a[2]).map((a) => a[0])),
+    refused: cost(attempts.filter((a) => !a[2]).map((a) => a[0])),
+    aloneWindowStart: cost(windows.baseline.map(([from]) => epochOf(from))),
+    // The same sum at instants where nothing happens (every 100 ms of the alone windows, past their first
+    // half second): the level the others' noise gives by itself.
+    aloneQuiet: cost(windows.baseline.flatMap(([from, to]) => Array.from({ length: Math.max(0, Math.floor((to - from - 600) / 100)) }, (_, k) => epochOf(from + 500 + 100 * k)))),
+  };
   const result = {
-    others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99,
+    others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99, eventCost,
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad: loads.baseline, floodLoad: loads.flooded, churnLoad: loads.churned,
     windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'),
   };
@@ -558,6 +591,10 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const list = (c: Condition) => byWindow[c].map((w) => `${fmt(w.p99, 1)}${w.gcLongPauses ? '*' : ''}`).join(', ');
   log(`  per window, p99 ms (* = a server GC pause over 100 ms in it): alone ${list('baseline')}; flooder ${list('flooded')}; rejoin-only ${list('churned')}`);
   log(`  median over the cycles of flooder / alone ${fmt(result.medianCycleRatio, 2)}x; rejoin-only / alone ${fmt(result.medianCycleChurnRatio, 2)}x`);
+  log(`  the others' round trips over their median (${fmt(median, 2)} ms), summed from 10 ms before to 60 ms after each (median over the events): ` +
+    `a join that got in (flooder or control) ${fmt(eventCost.joined.ms, 1)} ms (${eventCost.joined.n}); the flooder's refused rejoin ${fmt(eventCost.refused.ms, 1)} ms (${eventCost.refused.n}); ` +
+    `the start of an alone window (the bench's /metrics read) ${fmt(eventCost.aloneWindowStart.ms, 1)} ms (${eventCost.aloneWindowStart.n}); ` +
+    `nothing (instants 100 ms apart in the alone windows) ${fmt(eventCost.aloneQuiet.ms, 1)} ms (${eventCost.aloneQuiet.n})`);
   log(`  flood window: ${describeLoad(loads.flooded)}`);
   return result;
 }
