@@ -58,10 +58,10 @@ export class Metrics {
     tallyCounter(this.registry, this.tallies.out, 'arena_messages_out_total', 'Room messages sent (per recipient), by room type and message type');
     tallyCounter(this.registry, this.errorTallies, 'arena_errors_total', 'Errors answered to clients, by transport and code', ['transport', 'code']);
     collectDefaultMetrics({ register: this.registry, prefix: 'arena_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
-    // prom-client's defaults include collectors that walk every socket on the event loop at each scrape:
-    // with 10,000 open sockets they held it 13–20 ms per scrape (measured here: METRICS_HEAVY_DEFAULTS),
-    // a stall every room's players felt at each scrape. The handle and resource lists go (arena_connections counts the
-    // clients); the open descriptors are counted by a readdir off the event loop.
+    // prom-client's defaults include collectors that walk every socket on the event loop at each scrape
+    // (METRICS_HEAVY_DEFAULTS): with 10,000 descriptors open they held it 10–20 ms a scrape, a stall every
+    // room's players felt (docs/benchmarks.md). The handle and resource lists go (arena_connections counts
+    // the clients); the open descriptors are counted by a readdir in libuv's pool, off the event loop.
     for (const name of METRICS_HEAVY_DEFAULTS) this.registry.removeSingleMetric(`arena_${name}`);
     new Gauge({
       name: 'arena_process_open_fds', help: 'Number of open file descriptors.', registers: [this.registry],

@@ -71,10 +71,9 @@ interface InboxRow {
 }
 
 /**
- * A personal room's join reads both of its lists in one statement (one round trip, and on a machine
- * shared with PostgreSQL one wake-up of its backend instead of two): `$2` undelivered notifications,
- * oldest first, then the ids of the `$3` newest unread ones (both served by notifications_user_created_idx).
- * The outer ORDER BY makes the order explicit: each part oldest first.
+ * A personal room's join reads both of its lists in one statement, one round trip instead of two: `$2`
+ * undelivered notifications, oldest first, then the ids of the `$3` newest unread ones (both parts served
+ * by notifications_user_created_idx). The outer ORDER BY makes the order explicit: each part oldest first.
  */
 const INBOX_SQL = `
   SELECT * FROM (
