@@ -17,7 +17,8 @@
  *      three windows (interleaved, p99 over each condition's windows): alone, with a
  *      flooder (floods `mark_read` with pre-built frames, is thrown out, tries to rejoin at once, again and again: the server bars
  *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
- *      that only rejoins as often (the control that separates the flood from the rejoins);
+ *      that only rejoins as often (the control that separates the flood from the rejoins); both start a
+ *      quarter second into their window; and what each join, refused rejoin or window start cost the others;
  *
  * each next to a floor measured in the same run (bare `ws` servers: connections held, echo round trip,
  * echo throughput, one-to-20 fan-out). Figures only: it never passes or fails; the table marks the
@@ -478,6 +479,12 @@ interface FloodResult {
 }
 
 /**
+ * The flooder and the control start this long into their window: clear of the /metrics reads that open
+ * every window, so that what their joins cost the others (eventCost) is the joins' own.
+ */
+const ABUSER_DELAY_MS = 250;
+
+/**
  * BENCH_FLOOD_OTHERS players do mark_read round trips on their personal rooms through BENCH_FLOOD_CYCLES
  * cycles of three windows of BENCH_FLOOD_SECONDS: without anyone else, with the flooder, and (control) with a client that only
  * rejoins as fast as the flooder does, without flooding: it separates the flood from the rejoins.
@@ -514,8 +521,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   };
   const flooder = emptyAbuserReport();
   const churner = emptyAbuserReport();
-  /** Every join attempt of the abusers: [start, end] epoch ms, and whether it got in. */
-  const attempts: Array<[number, number, boolean]> = [];
+  /** Every join attempt of the abusers: when it began (epoch ms), and whether it got in. */
+  const attempts: Array<[number, boolean]> = [];
   type Condition = 'baseline' | 'flooded' | 'churned';
   const windows: Record<Condition, Array<[number, number]>> = { baseline: [], flooded: [], churned: [] };
   const windowLoads: Record<Condition, WindowReport[]> = { baseline: [], flooded: [], churned: [] };
@@ -533,6 +540,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     let floodConnections = 0;
     await runWindow('baseline', t0);
     await runWindow('flooded', t0 + span, async () => {
+      await sleep(ABUSER_DELAY_MS);
       const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
       addAbuserReport(flooder, flood);
       attempts.push(...(flood.attempts ?? []));
@@ -540,6 +548,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     });
     // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
     await runWindow('churned', t0 + 2 * span, async () => {
+      await sleep(ABUSER_DELAY_MS);
       const churn = await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections));
       addAbuserReport(churner, churn);
       attempts.push(...(churn.attempts ?? []));
@@ -574,8 +583,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     n: epochs.length,
   });
   const eventCost = {
-    joined: cost(attempts.filter((a) => a[2]).map((a) => a[0])),
-    refused: cost(attempts.filter((a) => !a[2]).map((a) => a[0])),
+    joined: cost(attempts.filter(([, ok]) => ok).map(([at]) => at)),
+    refused: cost(attempts.filter(([, ok]) => !ok).map(([at]) => at)),
     aloneWindowStart: cost(windows.baseline.map(([from]) => epochOf(from))),
     // The same sum at instants where nothing happens (every 100 ms of the alone windows, past their first
     // half second): the level the others' noise gives by itself.
