@@ -576,9 +576,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const cost = (epochs: number[]) => ({
     ms: medianOf(epochs.map((e) => {
       const at = e - performance.timeOrigin;
-      let sum = 0;
-      for (let i = 0; i < rtts.at.length; i++) if (rtts.at[i] >= at - 10 && rtts.at[i] < at + 60) sum += Math.max(0, rtts.ms[i] - median);
-      return sum;
+      return rtts.between(at - 10, at + 60).reduce((sum, ms) => sum + Math.max(0, ms - median), 0);
     })),
     n: epochs.length,
   });

@@ -339,13 +339,12 @@ export async function abuser(urls: readonly string[], token: string, mode: 'floo
   const r = emptyAbuserReport();
   for (let c = 0; c < maxConnections && Date.now() < until; c++) {
     const joinAt = Date.now();
-    const attemptAt = performance.timeOrigin + performance.now();
     let room: Room;
     try {
       room = await joinPersonal(urls[c % urls.length], token, 10_000);
-      (r.attempts ??= []).push([attemptAt, true]);
+      (r.attempts ??= []).push([joinAt, true]);
     } catch {
-      (r.attempts ??= []).push([attemptAt, false]);
+      (r.attempts ??= []).push([joinAt, false]);
       r.joinFailures++;
       await sleep(50);
       continue;

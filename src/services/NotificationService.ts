@@ -43,7 +43,7 @@ export function notificationChannel(userId: string): string {
   return `notify:${userId}`;
 }
 
-function view(n: Notification): NotificationView {
+function view(n: Pick<Notification, 'id' | 'kind' | 'title' | 'data' | 'createdAt' | 'readAt'>): NotificationView {
   return { id: n.id, kind: n.kind, title: n.title, data: n.data, createdAt: n.createdAt.toISOString(), read: n.readAt !== null };
 }
 
@@ -143,7 +143,7 @@ export class NotificationService {
     const unreadIds: string[] = [];
     for (const r of rows) {
       if (r.part === 'undelivered') {
-        undelivered.push({ id: r.id, kind: r.kind!, title: r.title!, data: r.data ?? {}, createdAt: new Date(r.created_at).toISOString(), read: r.read_at !== null });
+        undelivered.push(view({ id: r.id, kind: r.kind!, title: r.title!, data: r.data ?? {}, createdAt: new Date(r.created_at), readAt: r.read_at === null ? null : new Date(r.read_at) }));
       } else {
         unreadIds.push(r.id);
       }
