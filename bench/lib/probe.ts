@@ -32,6 +32,12 @@ export interface SideLoad {
    * delay, /proc/<pid>/task/<pid>/schedstat), in percent of the window. Undefined off Linux.
    */
   runWaitPct?: number;
+  /**
+   * Page faults per second over the window (minor faults: memory the process touches for the first time
+   * or after giving it back, /proc/<pid>/stat). On a virtual machine each costs the host's work too.
+   * Undefined off Linux.
+   */
+  pageFaultsPerSec?: number;
 }
 
 /** GC pauses over 100 ms a server counted so far: all of them less those in its histogram's 0.1 s bucket. */
@@ -44,6 +50,17 @@ function runWaitNs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Minor page faults of a process so far (the tenth field of /proc/<pid>/stat, after the command). */
+function minorFaults(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
   } catch {
     return undefined;
   }
@@ -100,7 +117,9 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
   gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const jiffies0 = machineJiffies();
-  const wait0 = [process.pid, ...nodes.map((n) => n.proc.child.pid)].map(runWaitNs);
+  const pids = [process.pid, ...nodes.map((n) => n.proc.child.pid)];
+  const wait0 = pids.map(runWaitNs);
+  const faults0 = pids.map(minorFaults);
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   return {
@@ -109,8 +128,10 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const jiffies1 = machineJiffies();
-      const wait1 = [process.pid, ...nodes.map((n) => n.proc.child.pid)].map(runWaitNs);
+      const wait1 = pids.map(runWaitNs);
+      const faults1 = pids.map(minorFaults);
       const waitPct = (i: number) => (wait0[i] === undefined || wait1[i] === undefined ? undefined : ((wait1[i]! - wait0[i]!) / 1e9 / seconds) * 100);
+      const faultRate = (i: number) => (faults0[i] === undefined || faults1[i] === undefined ? undefined : (faults1[i]! - faults0[i]!) / seconds);
       const elu = performance.eventLoopUtilization(elu0);
       h.disable();
       gcObserver.disconnect();
@@ -125,6 +146,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
         heapMiB: s.sum('arena_nodejs_heap_size_used_bytes') / 1024 / 1024,
         gcLongPauses: longPauses(s) - longPauses(first[i]),
         runWaitPct: waitPct(i + 1),
+        pageFaultsPerSec: faultRate(i + 1),
       }));
       const delta = (name: string, i: number) => last[i].sum(name) - first[i].sum(name);
       const msgIn = last.reduce((a, _, i) => a + delta('arena_messages_in_total', i), 0);
@@ -139,7 +161,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
         serverSeconds: span,
         client: {
           cpuPct: clientCpuPct, elu: elu.utilization, lagP99Ms: beyondTick(h.percentile(99) / 1e6),
-          gcPct: (gcMs / 1000 / seconds) * 100, heapMiB: process.memoryUsage().heapUsed / 1024 / 1024, gcLongPauses: gcLong, runWaitPct: waitPct(0),
+          gcPct: (gcMs / 1000 / seconds) * 100, heapMiB: process.memoryUsage().heapUsed / 1024 / 1024, gcLongPauses: gcLong, runWaitPct: waitPct(0), pageFaultsPerSec: faultRate(0),
         },
         servers,
         serverMessagesInPerSec: inRate,
@@ -156,7 +178,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
 
 /** One line describing a window's load on both sides. */
 export function describeLoad(w: WindowReport): string {
-  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%${s.gcLongPauses > 0 ? ` (${s.gcLongPauses} pause${s.gcLongPauses > 1 ? 's' : ''} over 100 ms)` : ''}, heap ${s.heapMiB.toFixed(0)} MiB${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
+  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%${s.gcLongPauses > 0 ? ` (${s.gcLongPauses} pause${s.gcLongPauses > 1 ? 's' : ''} over 100 ms)` : ''}, heap ${s.heapMiB.toFixed(0)} MiB${s.pageFaultsPerSec === undefined ? '' : `, ${Math.round(s.pageFaultsPerSec).toLocaleString('en-US')} page faults/s`}${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
   const srv = w.servers.map((s, i) => `server${w.servers.length > 1 ? i + 1 : ''} cpu ${s.cpuPct.toFixed(0)}% lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${mem(s)}`).join('; ');
   return `bench client cpu ${w.client.cpuPct.toFixed(0)}% (loop busy ${((w.client.elu ?? 0) * 100).toFixed(0)}%, lag p99 ${w.client.lagP99Ms.toFixed(1)} ms, ${mem(w.client)}); ${srv}; ${w.machineCpuPct === undefined ? '' : `machine ${w.machineCpuPct.toFixed(0)}% (others ${(w.othersCpuPct ?? 0).toFixed(0)}%); `}loadavg ${w.loadavg1.toFixed(1)}`;
 }
