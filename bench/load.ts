@@ -57,7 +57,7 @@ import {
   createDatabase, insertLinkCodes, insertUsers, openFileLimit, scrape, signToken, startArena, stopArena,
   type ArenaNode, type BenchUser,
 } from './lib/arena';
-import { startAgent, type Agent, type ProbeSamples } from './lib/agent';
+import { collectGarbage, startAgent, type Agent, type ProbeSamples } from './lib/agent';
 import { runBroadcast, type BroadcastPlan, type BroadcastSamples } from './lib/broadcast';
 import { echoFloor } from './lib/echo';
 import { connectionFloor, echoThroughput, fanoutFloor, type ConnectionFloor, type FanoutFloor, type ThroughputFloor } from './lib/floors';
@@ -468,7 +468,7 @@ interface FloodResult {
    * pauses over 100 ms. One stall (a long collection, the host) sets the pooled p99 of whichever
    * condition's window it falls in; this shows where it fell.
    */
-  windows: Record<'baseline' | 'flooded' | 'churned', Array<{ p99: number; serverLagP99Ms: number; gcLongPauses: number }>>;
+  windows: Record<'baseline' | 'flooded' | 'churned', Array<{ p99: number; serverLagP99Ms: number; gcLongPauses: number; gcLongPauseKinds: string[] }>>;
   /** The median over the cycles of each cycle's flooded / alone p99 (and churned / alone): one stall moves it little. */
   medianCycleRatio: number; medianCycleChurnRatio: number;
   /**
@@ -569,6 +569,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     p99: summarize(rtts.between(from, to)).p99,
     serverLagP99Ms: Math.max(...windowLoads[c][k].servers.map((x) => x.lagP99Ms)),
     gcLongPauses: windowLoads[c][k].servers.reduce((a, x) => a + x.gcLongPauses, 0),
+    gcLongPauseKinds: [...new Set(windowLoads[c][k].servers.flatMap((x) => Object.keys(x.gcLongPauseKinds ?? {})))],
   }));
   const byWindow = { baseline: perWindow('baseline'), flooded: perWindow('flooded'), churned: perWindow('churned') };
   const medianOf = (xs: number[]) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
@@ -598,8 +599,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
   log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (seen by the flooder after ${fmt(flooder.firstCloseMs, 0)} ms: its unsent frames keep its socket open until the server ends it), its own CPU ${fmt(flooder.floodCpuMs / Math.max(1, flooder.connections), 1)} ms per connection; rejoin-only control: ${churner.connections} connections`);
-  const list = (c: Condition) => byWindow[c].map((w) => `${fmt(w.p99, 1)}${w.gcLongPauses ? '*' : ''}`).join(', ');
-  log(`  per window, p99 ms (* = a server GC pause over 100 ms in it): alone ${list('baseline')}; flooder ${list('flooded')}; rejoin-only ${list('churned')}`);
+  const list = (c: Condition) => byWindow[c].map((w) => `${fmt(w.p99, 1)}${w.gcLongPauses ? `*${w.gcLongPauseKinds.join('+')}` : ''}`).join(', ');
+  log(`  per window, p99 ms (*kind = a server GC pause over 100 ms in it, and its kind): alone ${list('baseline')}; flooder ${list('flooded')}; rejoin-only ${list('churned')}`);
   log(`  median over the cycles of flooder / alone ${fmt(result.medianCycleRatio, 2)}x; rejoin-only / alone ${fmt(result.medianCycleChurnRatio, 2)}x`);
   log(`  the others' round trips over their median (${fmt(median, 2)} ms), summed from 10 ms before to 60 ms after each (median over the events): ` +
     `a join that got in (flooder or control) ${fmt(eventCost.joined.ms, 1)} ms (${eventCost.joined.n}); the flooder's refused rejoin ${fmt(eventCost.refused.ms, 1)} ms (${eventCost.refused.n}); ` +
@@ -668,6 +669,9 @@ async function runTopology(processes: number, topoIndex: number, dbUrl: string, 
     ];
     for (const [key, title, run] of phases) {
       if (!CFG.phases.includes(key)) continue;
+      // The bench client and the agent start each phase without the last one's garbage (agent.ts).
+      collectGarbage();
+      await agent?.request({ cmd: 'gc' });
       log(`${processes}p ${title}`);
       try {
         (result as unknown as Record<string, unknown>)[key] = await run();

@@ -23,9 +23,19 @@ type Request =
   | { id: number; cmd: 'probe:close' }
   | { id: number; cmd: 'abuse'; urls: string[]; token: string; mode: 'flood' | 'churn'; until: number; minJoinGapMs: number; maxConnections: number }
   | { id: number; cmd: 'broadcast'; plan: BroadcastPlan }
-  | { id: number; cmd: 'fanoutFloor'; clients: number; reps: number; gapMs: number };
+  | { id: number; cmd: 'fanoutFloor'; clients: number; reps: number; gapMs: number }
+  | { id: number; cmd: 'gc' };
 
 export interface ProbeSamples { at: number[]; ms: number[]; errors: Record<string, number>; leaves: Record<string, number>; battles: number }
+
+/**
+ * A full collection in this process, where Node runs with --expose-gc (npm run bench, and the agent):
+ * between phases, so that a load generator does not carry the last phase's garbage (10,000 closed
+ * connections) into the next phase's measured windows. The servers are never collected for.
+ */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
 
 // ------------------------------------------------------------------------------------------ child side
 
@@ -61,6 +71,9 @@ async function serve(): Promise<void> {
         return runBroadcast(m.plan);
       case 'fanoutFloor':
         return fanoutFloor(m.clients, m.reps, m.gapMs);
+      case 'gc':
+        collectGarbage();
+        return {};
     }
   };
   process.on('message', (m: Request) => {
@@ -93,7 +106,7 @@ export interface Agent {
 
 /** Starts the agent process (Node with tsx, like the servers) and waits until it listens. */
 export async function startAgent(): Promise<Agent> {
-  const child = fork(path.join(__dirname, 'agent.ts'), [], { execArgv: ['--require', 'tsx/cjs'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'agent.ts'), [], { execArgv: ['--expose-gc', '--require', 'tsx/cjs'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 1;
   const ready = new Promise<void>((resolve, reject) => {

@@ -27,6 +27,8 @@ export interface SideLoad {
   heapMiB: number;
   /** Garbage collection pauses over 100 ms in the window (a stall of their own in every latency figure). */
   gcLongPauses: number;
+  /** The same by kind of collection (servers only: major, minor, incremental, weakcb). */
+  gcLongPauseKinds?: Record<string, number>;
   /**
    * How long the event loop's thread was ready to run but waited for a core (the scheduler's run-queue
    * delay, /proc/<pid>/task/<pid>/schedstat), in percent of the window. Undefined off Linux.
@@ -40,9 +42,26 @@ export interface SideLoad {
   pageFaultsPerSec?: number;
 }
 
-/** GC pauses over 100 ms a server counted so far: all of them less those in its histogram's 0.1 s bucket. */
-function longPauses(s: Scrape): number {
-  return s.sum('arena_nodejs_gc_duration_seconds_count') - s.sum('arena_nodejs_gc_duration_seconds_bucket', (labels) => labels.includes('le="0.1"'));
+/**
+ * GC pauses over 100 ms a server counted so far, by kind (prom-client's label: major, minor, incremental,
+ * weakcb): all of them less those in its histogram's 0.1 s bucket.
+ */
+function longPauses(s: Scrape): Map<string, number> {
+  const byKind = new Map<string, number>();
+  for (const { name, labels, value } of s.samples) {
+    const kind = /kind="([^"]*)"/.exec(labels)?.[1] ?? '';
+    if (name === 'arena_nodejs_gc_duration_seconds_count') byKind.set(kind, (byKind.get(kind) ?? 0) + value);
+    else if (name === 'arena_nodejs_gc_duration_seconds_bucket' && labels.includes('le="0.1"')) byKind.set(kind, (byKind.get(kind) ?? 0) - value);
+  }
+  return byKind;
+}
+
+/** The long pauses between two scrapes, by kind (only kinds that had one). */
+function longPausesBetween(first: Scrape, last: Scrape): Record<string, number> {
+  const before = longPauses(first);
+  const out: Record<string, number> = {};
+  for (const [kind, n] of longPauses(last)) if (n - (before.get(kind) ?? 0) > 0) out[kind] = n - (before.get(kind) ?? 0);
+  return out;
 }
 
 /** Run-queue wait of a process's main thread so far, in ns (the second field of its schedstat). */
@@ -144,7 +163,8 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
         lagP99Ms: beyondTick(s.sum('arena_nodejs_eventloop_lag_p99_seconds') * 1000),
         gcPct: ((s.sum('arena_nodejs_gc_duration_seconds_sum') - first[i].sum('arena_nodejs_gc_duration_seconds_sum')) / span[i]) * 100,
         heapMiB: s.sum('arena_nodejs_heap_size_used_bytes') / 1024 / 1024,
-        gcLongPauses: longPauses(s) - longPauses(first[i]),
+        gcLongPauseKinds: longPausesBetween(first[i], s),
+        gcLongPauses: Object.values(longPausesBetween(first[i], s)).reduce((a, n) => a + n, 0),
         runWaitPct: waitPct(i + 1),
         pageFaultsPerSec: faultRate(i + 1),
       }));
@@ -178,7 +198,7 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
 
 /** One line describing a window's load on both sides. */
 export function describeLoad(w: WindowReport): string {
-  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%${s.gcLongPauses > 0 ? ` (${s.gcLongPauses} pause${s.gcLongPauses > 1 ? 's' : ''} over 100 ms)` : ''}, heap ${s.heapMiB.toFixed(0)} MiB${s.pageFaultsPerSec === undefined ? '' : `, ${Math.round(s.pageFaultsPerSec).toLocaleString('en-US')} page faults/s`}${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
+  const mem = (s: SideLoad) => `gc ${s.gcPct.toFixed(0)}%${s.gcLongPauses > 0 ? ` (${s.gcLongPauses} pause${s.gcLongPauses > 1 ? 's' : ''} over 100 ms${s.gcLongPauseKinds ? `: ${Object.keys(s.gcLongPauseKinds).join(', ')}` : ''})` : ''}, heap ${s.heapMiB.toFixed(0)} MiB${s.pageFaultsPerSec === undefined ? '' : `, ${Math.round(s.pageFaultsPerSec).toLocaleString('en-US')} page faults/s`}${s.runWaitPct === undefined ? '' : `, waited for a core ${s.runWaitPct.toFixed(0)}%`}`;
   const srv = w.servers.map((s, i) => `server${w.servers.length > 1 ? i + 1 : ''} cpu ${s.cpuPct.toFixed(0)}% lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${mem(s)}`).join('; ');
   return `bench client cpu ${w.client.cpuPct.toFixed(0)}% (loop busy ${((w.client.elu ?? 0) * 100).toFixed(0)}%, lag p99 ${w.client.lagP99Ms.toFixed(1)} ms, ${mem(w.client)}); ${srv}; ${w.machineCpuPct === undefined ? '' : `machine ${w.machineCpuPct.toFixed(0)}% (others ${(w.othersCpuPct ?? 0).toFixed(0)}%); `}loadavg ${w.loadavg1.toFixed(1)}`;
 }
