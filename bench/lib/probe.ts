@@ -36,8 +36,8 @@ export interface SideLoad {
   runWaitPct?: number;
   /**
    * Page faults per second over the window (minor faults: memory the process touches for the first time
-   * or after giving it back, /proc/<pid>/stat). On a virtual machine each costs the host's work too.
-   * Undefined off Linux.
+   * or after giving it back, /proc/<pid>/stat): on this project's machine a first touch cost 2–13 µs a
+   * page (docs/benchmarks.md, 2026-12-04). Undefined off Linux.
    */
   pageFaultsPerSec?: number;
 }
@@ -158,16 +158,19 @@ export async function openWindow(nodes: readonly ArenaNode[]): Promise<{ end(): 
       // Server-side rates over the span between the two scrapes' answers: a starved server answers a
       // scrape late, and its counters then cover more than the client's window.
       const span = last.map((s, i) => Math.max(0.001, (s.at - first[i].at) / 1000));
-      const servers = last.map((s, i) => ({
-        cpuPct: ((s.sum('arena_process_cpu_seconds_total') - first[i].sum('arena_process_cpu_seconds_total')) / span[i]) * 100,
-        lagP99Ms: beyondTick(s.sum('arena_nodejs_eventloop_lag_p99_seconds') * 1000),
-        gcPct: ((s.sum('arena_nodejs_gc_duration_seconds_sum') - first[i].sum('arena_nodejs_gc_duration_seconds_sum')) / span[i]) * 100,
-        heapMiB: s.sum('arena_nodejs_heap_size_used_bytes') / 1024 / 1024,
-        gcLongPauseKinds: longPausesBetween(first[i], s),
-        gcLongPauses: Object.values(longPausesBetween(first[i], s)).reduce((a, n) => a + n, 0),
-        runWaitPct: waitPct(i + 1),
-        pageFaultsPerSec: faultRate(i + 1),
-      }));
+      const servers = last.map((s, i): SideLoad => {
+        const longKinds = longPausesBetween(first[i], s);
+        return {
+          cpuPct: ((s.sum('arena_process_cpu_seconds_total') - first[i].sum('arena_process_cpu_seconds_total')) / span[i]) * 100,
+          lagP99Ms: beyondTick(s.sum('arena_nodejs_eventloop_lag_p99_seconds') * 1000),
+          gcPct: ((s.sum('arena_nodejs_gc_duration_seconds_sum') - first[i].sum('arena_nodejs_gc_duration_seconds_sum')) / span[i]) * 100,
+          heapMiB: s.sum('arena_nodejs_heap_size_used_bytes') / 1024 / 1024,
+          gcLongPauseKinds: longKinds,
+          gcLongPauses: Object.values(longKinds).reduce((a, n) => a + n, 0),
+          runWaitPct: waitPct(i + 1),
+          pageFaultsPerSec: faultRate(i + 1),
+        };
+      });
       const delta = (name: string, i: number) => last[i].sum(name) - first[i].sum(name);
       const msgIn = last.reduce((a, _, i) => a + delta('arena_messages_in_total', i), 0);
       const msgOut = last.reduce((a, _, i) => a + delta('arena_messages_out_total', i), 0);
