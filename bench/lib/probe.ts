@@ -36,8 +36,8 @@ export interface SideLoad {
   runWaitPct?: number;
   /**
    * Page faults per second over the window (minor faults: memory the process touches for the first time
-   * or after giving it back, /proc/<pid>/stat): on this project's machine a first touch cost 2–13 µs a
-   * page (docs/benchmarks.md, 2026-12-04). Undefined off Linux.
+   * or after giving it back, /proc/<pid>/stat): on this project's machine a first touch cost 1.6–13 µs
+   * a page (docs/benchmarks.md, 2026-12-04). Undefined off Linux.
    */
   pageFaultsPerSec?: number;
 }
@@ -60,30 +60,28 @@ function longPauses(s: Scrape): Map<string, number> {
 function longPausesBetween(first: Scrape, last: Scrape): Record<string, number> {
   const before = longPauses(first);
   const out: Record<string, number> = {};
-  for (const [kind, n] of longPauses(last)) if (n - (before.get(kind) ?? 0) > 0) out[kind] = n - (before.get(kind) ?? 0);
+  for (const [kind, n] of longPauses(last)) {
+    const since = n - (before.get(kind) ?? 0);
+    if (since > 0) out[kind] = since;
+  }
   return out;
 }
 
-/** Run-queue wait of a process's main thread so far, in ns (the second field of its schedstat). */
-function runWaitNs(pid: number | undefined): number | undefined {
+/** A number read from one of a process's /proc files, or undefined (no such process, or not Linux). */
+function fromProc(pid: number | undefined, file: string, pick: (text: string) => number): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return pick(fs.readFileSync(`/proc/${pid}/${file}`, 'utf8'));
   } catch {
     return undefined;
   }
 }
 
+/** Run-queue wait of a process's main thread so far, in ns (the second field of its schedstat). */
+const runWaitNs = (pid: number | undefined) => fromProc(pid, `task/${pid}/schedstat`, (t) => Number(t.split(' ')[1]));
+
 /** Minor page faults of a process so far (the tenth field of /proc/<pid>/stat, after the command). */
-function minorFaults(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return undefined;
-  }
-}
+const minorFaults = (pid: number | undefined) => fromProc(pid, 'stat', (t) => Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[7]));
 
 export interface WindowReport {
   seconds: number;
