@@ -7,7 +7,8 @@ import {
   weekStartDate, weeklyBoardKey, type BoardName, type BoardSpec, type SliceRow,
 } from '../domain/leaderboards';
 import { nextWeeklyReset, WEEK_MS, weekStart } from '../domain/weeks';
-import { valuesList } from '../persistence/sql';
+import type { QueryResultRow } from 'pg';
+import { poolOf, runNamed, valuesList } from '../persistence/sql';
 import type { SqlRunner } from '../persistence/sql';
 
 /** The presence channel BattleService announces leaderboard changes on (after commit); leaderboard rooms listen. */
@@ -150,10 +151,6 @@ function ranksSql(spec: BoardSpec): string {
   return sql;
 }
 
-interface PgClient {
-  query<R>(config: { name: string; text: string; values: unknown[] } | string): Promise<{ rows: R[] }>;
-}
-
 /**
  * Runs one of the board reads as a named prepared statement: parsed once per connection instead of per
  * call. With `generic`, also with a generic plan. Why: for "around me" and the batch of ranks, planning
@@ -164,24 +161,23 @@ interface PgClient {
  * changes. The COMMIT of that read-only transaction is not waited for (nothing to make durable); the
  * connection goes back to the pool only once it is done. One statement either way, so one snapshot.
  */
-async function prepared<R>(db: DataSource, name: string, text: string, values: unknown[], generic = false): Promise<R[]> {
-  const runner = db.createQueryRunner();
+async function prepared<R extends QueryResultRow>(db: DataSource, name: string, text: string, values: unknown[], generic = false): Promise<R[]> {
+  if (!generic) return runNamed<R>(db, name, text, values);
+  const client = await poolOf(db).connect();
   let release = true;
   try {
-    const client = (await runner.connect()) as PgClient;
-    if (!generic) return (await client.query<R>({ name, text, values })).rows;
     await client.query('BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan');
     try {
       const { rows } = await client.query<R>({ name, text, values });
       release = false;
-      void client.query('COMMIT').catch(() => {}).finally(() => runner.release());
+      void client.query('COMMIT').catch(() => {}).finally(() => client.release());
       return rows;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       throw e;
     }
   } finally {
-    if (release) await runner.release();
+    if (release) client.release();
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Presence } from '@colyseus/core';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { Notification, User } from '../persistence/entities';
+import { runNamed } from '../persistence/sql';
 
 /** Kinds the contract names; others may be added (clients must ignore kinds they do not know). */
 export type NotificationKind =
@@ -138,7 +139,7 @@ export class NotificationService {
    * `unreadLimit` (the newest), oldest first.
    */
   async inbox(userId: string, undeliveredLimit: number, unreadLimit: number): Promise<{ undelivered: NotificationView[]; unreadIds: string[] }> {
-    const rows = (await this.db.query(INBOX_SQL, [userId, undeliveredLimit, unreadLimit])) as InboxRow[];
+    const rows = await runNamed<InboxRow>(this.db, 'notifications_inbox', INBOX_SQL, [userId, undeliveredLimit, unreadLimit]);
     const undelivered: NotificationView[] = [];
     const unreadIds: string[] = [];
     for (const r of rows) {
@@ -176,7 +177,7 @@ export class NotificationService {
    */
   private async stamp(column: 'read_at' | 'delivered_at', userId: string, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const [rows] = (await this.db.query(STAMP_SQL[column], [userId, ids])) as [Array<{ id: string }>, number];
+    const rows = await runNamed<{ id: string }>(this.db, `notifications_stamp_${column}`, STAMP_SQL[column], [userId, ids]);
     return rows.map((r) => r.id);
   }
 
