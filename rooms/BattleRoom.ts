@@ -36,6 +36,11 @@ export function matchChannel(matchId: string): string {
 /** What a matchmade battle reports on its channel. */
 export type MatchOutcome = { status: 'started' } | { status: 'cancelled'; joined: string[]; missing: string[] };
 
+/** The messages' schemas, built once for every battle. */
+const READY = z.strictObject({ ready: z.boolean() });
+const ANSWER = z.strictObject({ round: z.number().int().min(1), choice: z.number().int().min(0).max(7) });
+const INVITE = z.strictObject({ username: USERNAME });
+
 /**
  * `battle`: a quiz battle for 2 to 8 players. The room translates: it validates messages, asks the
  * BattleEngine (src/domain) what they mean, runs the phase timers, mirrors the engine into the synced
@@ -91,9 +96,9 @@ export class BattleRoom extends ArenaRoom<BattleState> {
       code: this.code, subject: options.subject, mode: this.engine.settings.mode, totalRounds: this.engine.settings.rounds,
     }));
     this.handleMessages({
-      ready: on(z.strictObject({ ready: z.boolean() }), function (this: BattleRoom, client, msg) { this.onReady(client, msg.ready); }),
-      answer: on(z.strictObject({ round: z.number().int().min(1), choice: z.number().int().min(0).max(7) }), function (this: BattleRoom, client, msg) { this.onAnswer(client, msg.round, msg.choice); }),
-      invite: on(z.strictObject({ username: USERNAME }), async function (this: BattleRoom, client, msg) { await this.onInvite(client, msg.username); }),
+      ready: on(READY, function (this: BattleRoom, client, msg) { this.onReady(client, msg.ready); }),
+      answer: on(ANSWER, function (this: BattleRoom, client, msg) { this.onAnswer(client, msg.round, msg.choice); }),
+      invite: on(INVITE, async function (this: BattleRoom, client, msg) { await this.onInvite(client, msg.username); }),
     });
     if (options.practice) {
       const botId = `bot:${randomUUID()}`;

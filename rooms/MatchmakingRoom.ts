@@ -30,6 +30,9 @@ interface Ticket extends QueueEntry {
 /** Recent opponents remembered per user, newest first, to avoid immediate rematches. */
 const REMEMBERED_OPPONENTS = 3;
 
+/** Built once for every room. */
+const ACCEPT_PRACTICE = z.strictObject({});
+
 /**
  * `matchmaking`: the queue. One room serves every subject and size (joinOrCreate's lock keeps it to one,
  * across processes with Redis). Every MATCH_INTERVAL_MS it runs the pure pairing function over the queue
@@ -60,7 +63,7 @@ export class MatchmakingRoom extends ArenaRoom<MatchmakingState> {
     this.autoDispose = true;
     this.setState(new MatchmakingState());
     this.handleMessages({
-      accept_practice: on(z.strictObject({}), async function (this: MatchmakingRoom, client) { await this.startPractice(client); }),
+      accept_practice: on(ACCEPT_PRACTICE, async function (this: MatchmakingRoom, client) { await this.startPractice(client); }),
     });
     this.wave = this.clock.setInterval(() => {
       if (this.waveRunning) return; // a slow wave (room creation) never overlaps the next

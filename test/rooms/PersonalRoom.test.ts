@@ -33,6 +33,20 @@ describe('personal room', () => {
     assert.equal(tab1.state.userId, alice.user.id);
   });
 
+  it('gives every personal room one handshake, encoded once, that each user\'s tabs decode into their own state', async () => {
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const alices = await sdkClient(t, alice.token).joinOrCreate('personal');
+    const bobs = await sdkClient(t, bob.token).joinOrCreate('personal');
+    type WithSerializer = { _serializer: { handshake(): Uint8Array } };
+    const handshake = (roomId: string) => (matchMaker.getLocalRoomById(roomId) as unknown as WithSerializer)._serializer.handshake();
+    assert.notEqual(alices.roomId, bobs.roomId);
+    assert.ok(handshake(alices.roomId).length > 0);
+    assert.equal(handshake(alices.roomId), handshake(bobs.roomId), 'the same bytes, not an encoding per room');
+    await eventually(() => alices.state.userId === alice.user.id && bobs.state.userId === bob.user.id, 2000, 'each state decoded');
+    assert.equal(bobs.state.sessions, 1);
+  });
+
   it('shows a tab joining or leaving to the other tabs at once, ahead of any later message', async () => {
     // The room's periodic patch is slow (idle rooms are many): the change is sent when it happens, so it
     // reaches the first tab before a notification sent after it.
