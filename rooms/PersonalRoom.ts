@@ -33,6 +33,9 @@ export class PersonalRoom extends ArenaRoom<PersonalState> {
   private ledgerLoaded = false;
   private readonly listener = (e: ChannelEvent) => (isReadEvent(e) ? this.announceRead(this.reads.settle(e.readIds)) : this.deliverLive(e));
 
+  /** Its state is a user id, a username and a count: a full encoding is under 100 bytes (test/rooms/PersonalRoom.test.ts). */
+  static override stateBufferBytes = 512;
+
   /** Matchmaking filters by the token's user, never by anything the client claims. */
   static onAuthorized(principal: Principal, options: Record<string, unknown>): void {
     options.userId = principal.userId;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { getMessageBytes, matchMaker, Protocol, Room, SchemaSerializer, ServerError, type AuthContext, type Client, type RoomException, type RoomMethodName } from '@colyseus/core';
-import type { Schema } from '@colyseus/schema';
+import { Encoder, type Schema } from '@colyseus/schema';
 import type { z } from 'zod';
 import type { Principal } from '../auth/tokens';
 import { DomainError, RuleError } from '../errors';
@@ -124,6 +124,13 @@ class SharedHandshakeSerializer<T extends Schema> extends SchemaSerializer<T> {
 export abstract class ArenaRoom<S extends object = object> extends Room<{ state: S }> {
   /** Roles allowed to join; all roles when unset. */
   static roles?: readonly Role[];
+  /**
+   * Size of the two buffers a room's state is encoded into (Colyseus makes them Encoder.BUFFER_SIZE,
+   * 16 KiB, for every room); unset: that default. For a room type that exists once per user and whose
+   * whole state is a few dozen bytes, 32 KiB a room was most of a connection's memory. A state that
+   * outgrows the buffer still works: Colyseus grows it (in steps of the default) and warns once.
+   */
+  static stateBufferBytes?: number;
   protected services!: Services;
   /** The last message still being handled, per client that has one (see handleMessages). */
   private readonly busyClients = new WeakMap<Client, Promise<void>>();
@@ -138,6 +145,20 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
     this.patchRate = PARKED_PATCH_RATE;
     this.setPatchPeriod(DEFAULT_PATCH_MS);
     (this as unknown as { _events: { once(event: 'dispose', fn: () => void): void } })._events.once('dispose', () => patchScheduler.remove(this));
+  }
+
+  /** Sets the state (rooms set it here, not with `this.state =`), its encoding buffers sized by `stateBufferBytes`. */
+  override setState(state: Parameters<Room<{ state: S }>['setState']>[0]): void {
+    const bytes = (this.constructor as typeof ArenaRoom).stateBufferBytes;
+    if (bytes === undefined) return super.setState(state);
+    // Read by the serializer's and the encoder's constructors, which run inside this synchronous call.
+    const standard = Encoder.BUFFER_SIZE;
+    Encoder.BUFFER_SIZE = bytes;
+    try {
+      super.setState(state);
+    } finally {
+      Encoder.BUFFER_SIZE = standard;
+    }
   }
 
   /** Setting a schema state makes a SchemaSerializer: this room's shares its handshake with the other rooms of its state class. */

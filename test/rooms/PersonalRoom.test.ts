@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { matchMaker } from '@colyseus/core';
+import { Encoder } from '@colyseus/schema';
+import { PersonalRoom } from '../../rooms/PersonalRoom';
 import jwt from 'jsonwebtoken';
 import { patchScheduler } from '../../src/realtime/patchScheduler';
 import { STAMP_SQL } from '../../src/services/NotificationService';
@@ -45,6 +47,23 @@ describe('personal room', () => {
     assert.equal(handshake(alices.roomId), handshake(bobs.roomId), 'the same bytes, not an encoding per room');
     await eventually(() => alices.state.userId === alice.user.id && bobs.state.userId === bob.user.id, 2000, 'each state decoded');
     assert.equal(bobs.state.sessions, 1);
+  });
+
+  it('encodes its state in buffers of PersonalRoom.stateBufferBytes, with room to spare, and leaves other rooms\' at the default', async () => {
+    const alice = await registerUser(t, { username: `u${'x'.repeat(22)}${process.pid % 10}` }); // the longest username
+    const tabs = [await sdkClient(t, alice.token).joinOrCreate('personal')];
+    for (let i = 0; i < 2; i++) tabs.push(await sdkClient(t, alice.token).joinOrCreate('personal'));
+    await eventually(() => tabs[0].state.sessions === 3 && tabs[0].state.username === alice.user.username, 2000, 'three sessions');
+    type Buffers = { _serializer: { fullEncodeBuffer: Uint8Array; encoder: { sharedBuffer: Uint8Array; encodeAll(): Uint8Array } } };
+    const serializer = (matchMaker.getLocalRoomById(tabs[0].roomId) as unknown as Buffers)._serializer;
+    assert.equal(PersonalRoom.stateBufferBytes, 512);
+    assert.equal(serializer.fullEncodeBuffer.byteLength, 512);
+    assert.equal(serializer.encoder.sharedBuffer.byteLength, 512, 'not grown by the joins and their patches');
+    assert.ok(serializer.encoder.encodeAll().byteLength < 128, 'a full encoding fits several times over');
+    assert.equal(Encoder.BUFFER_SIZE, 16 * 1024, 'the default is back for every other room');
+    const battle = await sdkClient(t, alice.token).create('battle', { private: true });
+    const battleSerializer = (matchMaker.getLocalRoomById(battle.roomId) as unknown as Buffers)._serializer;
+    assert.equal(battleSerializer.encoder.sharedBuffer.byteLength, 16 * 1024);
   });
 
   it('shows a tab joining or leaving to the other tabs at once, ahead of any later message', async () => {
