@@ -14,7 +14,8 @@
  *      (in the cluster, posted to the process that does not host the personal room); then in the room:
  *      a 21st tab marks each of those notifications read -> `notifications_read` in all 20;
  *   5. flood: BENCH_FLOOD_OTHERS players do `mark_read` round trips through BENCH_FLOOD_CYCLES cycles of
- *      three windows (interleaved, p99 over each condition's windows): alone, with a
+ *      three windows (interleaved, p99 over each condition's windows; one more cycle before them
+ *      warms up and is reported apart): alone, with a
  *      flooder (floods `mark_read` with pre-built frames, is thrown out, tries to rejoin at once, again and again: the server bars
  *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
  *      that only rejoins as often (the control that separates the flood from the rejoins); both start a
@@ -24,7 +25,7 @@
  * echo throughput, one-to-20 fan-out). Figures only: it never passes or fails; the table marks the
  * issue's targets as met or not. Writes bench/results/load.json and bench/results/load.md.
  *
- *   npm run bench                                  # the issue's sizes (~11 minutes)
+ *   npm run bench                                  # the issue's sizes (~14 minutes)
  *   BENCH_CONNECTIONS=2000 BENCH_PLAYERS=400 BENCH_PROCESSES=1 npm run bench:load   # a quick look
  *
  * Sizes (env, defaults = the issue's): BENCH_CONNECTIONS (10000), BENCH_CLUSTER_CONNECTIONS (same),
@@ -32,10 +33,11 @@
  * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_PROBE_PLAYERS (128 of them),
  * BENCH_BATTLE_SIZE (8),
  * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
- * BENCH_TABS (20), BENCH_BROADCAST_REPS (400), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (16),
+ * BENCH_TABS (20), BENCH_BROADCAST_REPS (400), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (24),
  * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
- * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look).
+ * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look). BENCH_FLOOD_DUMP (a file: the
+ * flood phase's every round trip, its windows and the abusers' join attempts, as JSON, to look into).
  * BENCH_PIN (1p: the event loops of the one-process server and of the floors' bare servers on the last
  * core, the bench's on the others; off: no pinning; bench/lib/pin.ts). BENCH_NICE (10; 0 = off): the bench
  * client's nice value in the paced battle window (bench/lib/pin.ts).
@@ -111,7 +113,7 @@ const CFG = {
   // 16 cycles of 3 s: a stall of a quarter second (a GC pause, the host) delays about 100 of the others'
   // round trips (200 players, one every 500 ms): 1% of the 9,600 a condition gathers in 8 cycles, so one
   // such stall set its p99; half a percent of 16 cycles' 19,200.
-  floodCycles: num('BENCH_FLOOD_CYCLES', 16, 1),
+  floodCycles: num('BENCH_FLOOD_CYCLES', 24, 1),
   floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 500, 50),
   maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
   dbPoolSize: num('BENCH_DB_POOL_SIZE', 10, 1),
@@ -471,6 +473,8 @@ interface FloodResult {
   windows: Record<'baseline' | 'flooded' | 'churned', Array<{ p99: number; serverLagP99Ms: number; gcLongPauses: number; gcLongPauseKinds: string[] }>>;
   /** The median over the cycles of each cycle's flooded / alone p99 (and churned / alone): one stall moves it little. */
   medianCycleRatio: number; medianCycleChurnRatio: number;
+  /** The others' p99 in each window of the first cycle, run before the counted ones and not in any figure above. */
+  warmupCycle: Record<'baseline' | 'flooded' | 'churned', number>;
   /**
    * What one event cost the others and how many there were: their round trips' excess over the phase's
    * median, summed from 10 ms before the event to 60 ms after, ms, the median over the events. A join that
@@ -506,7 +510,10 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   // condition's p99 is over all its windows' samples.
   const span = CFG.floodSeconds * 1000;
   const tStart = performance.now() + 1000; // the first second is warm-up
-  const tEnd = tStart + 3 * span * CFG.floodCycles;
+  // One more cycle first, not counted: the first flood, kick and refused rejoin on a fresh server run
+  // code for the first time, and the others' first windows are the noisiest of the phase in all three
+  // conditions alike. Its p99s are reported on their own (warmupCycle).
+  const tEnd = tStart + 3 * span * (CFG.floodCycles + 1);
   // The others: one mark_read each per BENCH_FLOOD_PERIOD_MS (desynchronised), until the end.
   const othersDone = Promise.all(joined.ok.map(async ({ reader, st }, i) => {
     await sleep((i * CFG.floodPeriodMs) / joined.ok.length);
@@ -529,36 +536,49 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   type Condition = 'baseline' | 'flooded' | 'churned';
   const windows: Record<Condition, Array<[number, number]>> = { baseline: [], flooded: [], churned: [] };
   const windowLoads: Record<Condition, WindowReport[]> = { baseline: [], flooded: [], churned: [] };
+  const warmupWindows: Partial<Record<Condition, [number, number]>> = {};
   // One window of one condition from `from`: what runs in it (`during`), then the rest of the span.
-  const runWindow = async (condition: Condition, from: number, during?: () => Promise<void>) => {
+  const runWindow = async (condition: Condition, from: number, counted: boolean, during?: () => Promise<void>) => {
     const w = await openWindow(nodes);
     await during?.();
     await sleep(Math.max(0, from + span - performance.now()));
-    windowLoads[condition].push(await w.end());
+    const load = await w.end();
+    if (!counted) { warmupWindows[condition] = [from, from + span]; return; }
+    windowLoads[condition].push(load);
     windows[condition].push([from, from + span]);
   };
   await sleep(Math.max(0, tStart - performance.now()));
-  for (let c = 0; c < CFG.floodCycles; c++) {
-    const t0 = tStart + 3 * span * c;
+  // Cycle -1 is the warm-up cycle.
+  for (let c = -1; c < CFG.floodCycles; c++) {
+    const t0 = tStart + 3 * span * (c + 1);
+    const counted = c >= 0;
     let floodConnections = 0;
-    await runWindow('baseline', t0);
-    await runWindow('flooded', t0 + span, async () => {
+    await runWindow('baseline', t0, counted);
+    await runWindow('flooded', t0 + span, counted, async () => {
       await sleep(ABUSER_DELAY_MS);
       const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
-      addAbuserReport(flooder, flood);
-      attempts.push(...(flood.attempts ?? []));
+      if (counted) {
+        addAbuserReport(flooder, flood);
+        attempts.push(...(flood.attempts ?? []));
+      }
       floodConnections = flood.connections;
     });
     // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
-    await runWindow('churned', t0 + 2 * span, async () => {
+    await runWindow('churned', t0 + 2 * span, counted, async () => {
       await sleep(ABUSER_DELAY_MS);
       const churn = await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections));
-      addAbuserReport(churner, churn);
-      attempts.push(...(churn.attempts ?? []));
+      if (counted) {
+        addAbuserReport(churner, churn);
+        attempts.push(...(churn.attempts ?? []));
+      }
     });
   }
   await othersDone;
   await closeAll(joined.ok.map((j) => j.room), joined.ok.map((j) => j.st));
+  if (process.env.BENCH_FLOOD_DUMP) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({ origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts }));
+  }
   const pooled = (ws: Array<[number, number]>) => summarize(ws.flatMap(([from, to]) => rtts.between(from, to)));
   const baseline = pooled(windows.baseline);
   const flooded = pooled(windows.flooded);
@@ -572,6 +592,8 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     gcLongPauseKinds: [...new Set(windowLoads[c][k].servers.flatMap((x) => Object.keys(x.gcLongPauseKinds ?? {})))],
   }));
   const byWindow = { baseline: perWindow('baseline'), flooded: perWindow('flooded'), churned: perWindow('churned') };
+  const warmupP99 = (c: Condition) => summarize(rtts.between(...warmupWindows[c]!)).p99;
+  const warmupCycle = { baseline: warmupP99('baseline'), flooded: warmupP99('flooded'), churned: warmupP99('churned') };
   const medianOf = (xs: number[]) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
   const cycleRatio = (c: Condition) => medianOf(byWindow[c].map((w, k) => w.p99 / byWindow.baseline[k].p99));
   // What one event costs the others, ms: their round trips' excess over the phase's median, summed from 10 ms
@@ -595,12 +617,13 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const result = {
     others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99, eventCost,
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad: loads.baseline, floodLoad: loads.flooded, churnLoad: loads.churned,
-    windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'),
+    windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'), warmupCycle,
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
   log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (seen by the flooder after ${fmt(flooder.firstCloseMs, 0)} ms: its unsent frames keep its socket open until the server ends it), its own CPU ${fmt(flooder.floodCpuMs / Math.max(1, flooder.connections), 1)} ms per connection; rejoin-only control: ${churner.connections} connections`);
   const list = (c: Condition) => byWindow[c].map((w) => `${fmt(w.p99, 1)}${w.gcLongPauses ? `*${w.gcLongPauseKinds.join('+')}` : ''}`).join(', ');
   log(`  per window, p99 ms (*kind = a server GC pause over 100 ms in it, and its kind): alone ${list('baseline')}; flooder ${list('flooded')}; rejoin-only ${list('churned')}`);
+  log(`  warm-up cycle (not counted), p99 ms: alone ${fmt(warmupCycle.baseline, 1)}, flooder ${fmt(warmupCycle.flooded, 1)}, rejoin-only ${fmt(warmupCycle.churned, 1)}`);
   log(`  median over the cycles of flooder / alone ${fmt(result.medianCycleRatio, 2)}x; rejoin-only / alone ${fmt(result.medianCycleChurnRatio, 2)}x`);
   log(`  the others' round trips over their median (${fmt(median, 2)} ms), summed from 10 ms before to 60 ms after each (median over the events): ` +
     `a join that got in (flooder or control) ${fmt(eventCost.joined.ms, 1)} ms (${eventCost.joined.n}); the flooder's refused rejoin ${fmt(eventCost.refused.ms, 1)} ms (${eventCost.refused.n}); ` +
