@@ -36,9 +36,17 @@ export function poolOf(db: DataSource): Pool {
  * what a busy server runs per message or per join: TypeORM's QueryRunner around a query allocated about
  * 15 KB against 9 KB on the pool alone, and the database's parse of each statement was a third of its
  * wall time (the mark_read UPDATE, 4 at a time: 0.27 against 0.19 ms a statement). Same pool and limits
- * (PGlite's single connection too); errors are pg's own, not wrapped in TypeORM's QueryFailedError.
- * `name` must be unique to `text`: a connection keeps the first text it saw under a name.
+ * (PGlite's single connection too); errors are pg's own, not wrapped in TypeORM's QueryFailedError. The
+ * client goes back to the pool without an error even when the statement failed, as TypeORM's do: pg-pool's
+ * own `pool.query()` would discard it, and the embedded database's adapter shares one connection between
+ * clients (a broken connection is discarded by pg-pool all the same). `name` must be unique to `text`:
+ * a connection keeps the first text it saw under a name.
  */
 export async function runNamed<R extends QueryResultRow>(db: DataSource, name: string, text: string, values: unknown[]): Promise<R[]> {
-  return (await poolOf(db).query<R>({ name, text, values })).rows;
+  const client = await poolOf(db).connect();
+  try {
+    return (await client.query<R>({ name, text, values })).rows;
+  } finally {
+    client.release();
+  }
 }

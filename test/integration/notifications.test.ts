@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
+import { Client as PgClient } from 'pg';
 import { testArena, type TestArena } from '../helpers/arena';
 import { registerUser, type TestUser } from '../helpers/factories';
-import { poolOf } from '../../src/persistence/sql';
 
 describe('NotificationService', () => {
   let t: TestArena;
@@ -27,16 +27,12 @@ describe('NotificationService', () => {
       const bob = await registerUser(t);
       await t.arena.services.notifications.notify(bob.user.id, { kind: 'reward', title: 'not alice\'s' });
       const statements: string[] = [];
-      // Counted both ways a statement goes: through TypeORM, and straight on its pg pool (runNamed).
-      const db = t.arena.database.dataSource;
-      const dbQuery = db.query.bind(db);
-      db.query = (async (sql: string, params?: unknown[]) => { statements.push(sql); return dbQuery(sql, params); }) as typeof db.query;
-      const pool = poolOf(db);
-      const poolQuery = pool.query;
-      pool.query = ((...args: unknown[]) => {
+      // Counted where every statement goes, TypeORM's and runNamed's alike: pg's Client.
+      const clientQuery = PgClient.prototype.query;
+      PgClient.prototype.query = function (this: PgClient, ...args: unknown[]) {
         statements.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text);
-        return (poolQuery as (...a: unknown[]) => unknown).apply(pool, args);
-      }) as typeof pool.query;
+        return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof clientQuery;
       try {
         const inbox = await t.arena.services.notifications.inbox(alice.user.id, 100, 1000);
         assert.equal(statements.length, 1);
@@ -44,8 +40,7 @@ describe('NotificationService', () => {
         assert.deepEqual(inbox.undelivered[1], { ...n[2], read: false }, 'the same view as delivered live');
         assert.deepEqual(inbox.unreadIds, [n[0].id, n[2].id, n[4].id]);
       } finally {
-        db.query = dbQuery;
-        pool.query = poolQuery;
+        PgClient.prototype.query = clientQuery;
       }
     });
 
