@@ -74,6 +74,7 @@ export async function createArena(config: Config, logger: Logger, options: Arena
     const { presence, driver } = await createPresence(config);
     const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir);
     const services = buildServices({ config, logger, db: database.dataSource, presence, jwtSecret, now: options.now });
+    await services.rateLimits.listen();
     const rooms = {
       personal: defineRoom(bindRoom(PersonalRoom, services)).filterBy(['userId']),
       battle: defineRoom(bindRoom(BattleRoom, services)).filterBy(['subject']),

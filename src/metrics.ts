@@ -33,6 +33,14 @@ export class Metrics {
   private readonly tallies = { in: new Map<string, Map<string, number>>(), out: new Map<string, Map<string, number>>() };
   /** Errors answered to clients, transport → code; `arena_errors_total` reads them at scrape time. */
   private readonly errorTallies = new Map<string, Map<string, number>>();
+  /**
+   * Joins refused to users barred for flooding: `front` in front of the matchmaking route (a bar this
+   * process set or heard of), `route` by a room's onAuth, which asked presence.
+   */
+  readonly barredJoins = new Counter({
+    name: 'arena_barred_joins_total', help: 'Joins refused (429) to users barred for flooding, by where they were refused',
+    labelNames: ['where'] as const, registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'arena_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route and status',

@@ -18,14 +18,15 @@ const floodKey = (userId: string) => `flood:${userId}`;
 const BARRED_MESSAGE = 'You were disconnected for sending too many messages; wait a few seconds before joining again.';
 
 /**
- * Refuses, in front of the framework, the joins of users this process barred for flooding. A thrown-out
+ * Refuses, in front of the framework, the joins of users barred for flooding, on whichever process they
+ * were barred (RateLimiter.listen hears every process's bars). A thrown-out
  * flooder typically tries to come back at once, again and again; through Colyseus' matchmaking route each
  * refusal (a 429 from `onAuth`) costs the server's loop about as much as a successful join (~0.6 ms: the
  * route, an error object, its source-mapped stack). Here it is a token check and a map lookup, answered
  * exactly as the route answers (status 429, `{code, error}`, the framework's CORS headers). Colyseus
- * handles `/matchmake` before Express, so this sits on the HTTP server's `request` event itself. Bars set
- * by another process (Redis presence) are still refused by `onAuth`; with no bar on this process, every
- * request passes straight through.
+ * handles `/matchmake` before Express, so this sits on the HTTP server's `request` event itself. A bar
+ * this process has not heard of (its announcement still on the way) is refused by `onAuth`, which asks
+ * presence; with no bar known here, every request passes straight through.
  */
 export function refuseBarredJoins(server: HttpServer, services: Services): void {
   const emit = server.emit as (this: HttpServer, event: string | symbol, ...args: unknown[]) => boolean;
@@ -46,6 +47,7 @@ function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Ser
     return false; // the route answers a bad token as usual
   }
   if (!services.rateLimits.barredHere(floodKey(userId))) return false;
+  services.metrics.barredJoins.inc({ where: 'front' });
   const body = JSON.stringify({ code: JOIN_ERROR.RATE_LIMITED, error: BARRED_MESSAGE });
   res.writeHead(JOIN_ERROR.RATE_LIMITED, {
     ...matchMaker.controller.DEFAULT_CORS_HEADERS,
@@ -370,6 +372,7 @@ export function bindRoom<T extends ArenaRoomClass>(Klass: T, services: Services)
       try {
         const principal = services.tokens.verify(token, Klass.roles);
         if (services.config.floodCooldownMs > 0 && await services.rateLimits.isBarred(floodKey(principal.userId))) {
+          services.metrics.barredJoins.inc({ where: 'route' });
           throw new ServerError(JOIN_ERROR.RATE_LIMITED, BARRED_MESSAGE);
         }
         Klass.onAuthorized?.(principal, options);

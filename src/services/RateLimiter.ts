@@ -1,5 +1,17 @@
 import type { Presence } from '@colyseus/core';
 
+/** The presence channel on which every process hears the bars any process sets (see RateLimiter.listen). */
+const BARS_CHANNEL = 'ratelimit:bars';
+
+/** A bar as announced: its key and how long from now it holds. */
+interface BarEvent {
+  key: string;
+  ms: number;
+}
+
+/** The longest bar a process takes from an announcement (FLOOD_COOLDOWN_MS is at most ten minutes). */
+const MAX_ANNOUNCED_BAR_MS = 60 * 60 * 1000;
+
 /**
  * Fixed-window counters and timed bars kept in Colyseus presence, so they hold across processes once
  * presence is Redis. A key's window is part of its name; stale windows and bars expire on their own.
@@ -23,21 +35,42 @@ export class RateLimiter {
     return count >= limit ? Math.max(1, w.endsAt - this.now()) : 0;
   }
 
-  /** Bars this process set, until when (performance.now(), real time like presence's expiry). */
+  /** Bars this process set or heard of, until when (performance.now(), real time like presence's expiry). */
   private readonly localBars = new Map<string, number>();
 
   /**
    * Bars `key` for `ms` (a user thrown out for flooding, say); across processes once presence is Redis.
-   * This process also remembers it (barredHere), so it can refuse the barred at once.
+   * This process remembers it at once, and every listening process when it hears the announcement
+   * (barredHere), so each can refuse the barred without asking presence.
    */
   async bar(key: string, ms: number): Promise<void> {
-    const now = performance.now();
-    if (this.localBars.size >= 10_000) for (const [k, until] of this.localBars) if (until <= now) this.localBars.delete(k);
-    this.localBars.set(key, now + ms);
+    this.remember(key, ms);
     await this.presence.setex(`ratelimit:bar:${key}`, '1', Math.ceil(ms / 1000));
+    await this.presence.publish(BARS_CHANNEL, { key, ms } satisfies BarEvent);
   }
 
-  /** Whether this process barred `key` and the bar still holds: synchronous, no presence round trip. */
+  /**
+   * Hears the bars every process sets from now on. Before, a user barred on one process was refused on
+   * the others only by the rooms' `onAuth`, through the whole matchmaking route (about four times the cost
+   * of a refusal in front of it), and a thrown-out flooder retries many times a second, on any process.
+   */
+  async listen(): Promise<void> {
+    await this.presence.subscribe(BARS_CHANNEL, this.heard);
+  }
+
+  /** An announced bar: taken if well formed (presence carries what any process published). */
+  private readonly heard = (e: unknown): void => {
+    const { key, ms } = (e ?? {}) as Partial<BarEvent>;
+    if (typeof key === 'string' && typeof ms === 'number' && ms > 0) this.remember(key, Math.min(ms, MAX_ANNOUNCED_BAR_MS));
+  };
+
+  private remember(key: string, ms: number): void {
+    const now = performance.now();
+    if (this.localBars.size >= 10_000) for (const [k, until] of this.localBars) if (until <= now) this.localBars.delete(k);
+    this.localBars.set(key, Math.max(this.localBars.get(key) ?? 0, now + ms));
+  }
+
+  /** Whether a bar this process set or heard of still holds on `key`: synchronous, no presence round trip. */
   barredHere(key: string): boolean {
     const until = this.localBars.get(key);
     if (until === undefined) return false;
@@ -46,7 +79,7 @@ export class RateLimiter {
     return false;
   }
 
-  /** How many bars this process holds, expired ones included until looked up (0: nothing to look up). */
+  /** How many bars this process knows of, expired ones included until looked up (0: nothing to look up). */
   get barsHere(): number {
     return this.localBars.size;
   }

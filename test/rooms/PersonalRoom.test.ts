@@ -409,24 +409,36 @@ describe('personal room', () => {
     }, 5000, 'alice may join again after the cooldown');
   });
 
-  it('refuses a user barred on this process in front of the matchmaking route, answering exactly as the route does', async () => {
+  it('refuses a barred user in front of the matchmaking route, answering exactly as the route does, wherever the bar was set', async () => {
     const alice = await registerUser(t);
     const bob = await registerUser(t);
-    // bob is barred by another limiter on the same presence, as another process would bar him: the
-    // framework's route refuses him;
-    // alice is barred by this process: refused before the route.
-    await new RateLimiter(matchMaker.presence, 60_000, () => Date.now()).bar(`flood:${bob.user.id}`, 60_000);
+    const carol = await registerUser(t);
+    // carol's bar is only in presence (as from a process whose announcement this one has not heard yet):
+    // the framework's route refuses her, asking presence;
+    // alice is barred by this process, bob by another limiter on the same presence, as another process
+    // bars: both refused before the route.
+    await matchMaker.presence.setex(`ratelimit:bar:flood:${carol.user.id}`, '1', 60);
     await t.arena.services.rateLimits.bar(`flood:${alice.user.id}`, 60_000);
+    await new RateLimiter(matchMaker.presence, 60_000, () => Date.now()).bar(`flood:${bob.user.id}`, 60_000);
+    const barred = async () => Object.fromEntries((await t.arena.services.metrics.barredJoins.get()).values.map((v) => [v.labels.where, v.value]));
+    const before = await barred();
     const controller = matchMaker.controller;
     const invoke = controller.invokeMethod;
     let routed = 0;
     controller.invokeMethod = function (this: typeof controller, ...args: Parameters<typeof invoke>) { routed++; return invoke.apply(this, args); };
     try {
       const ask = (u: { token: string }) => api(t, 'POST', '/matchmake/joinOrCreate/personal', { token: u.token, body: {}, headers: { origin: 'http://kids.example' } });
-      const viaRoute = await ask(bob);
+      const viaRoute = await ask(carol);
       assert.equal(routed, 1);
       const viaGuard = await ask(alice);
       assert.equal(routed, 1, 'the route never saw the barred user\'s request');
+      const elsewhere = await ask(bob);
+      assert.equal(routed, 1, 'nor that of a user barred by another process');
+      assert.equal(elsewhere.status, 429);
+      assert.deepEqual(elsewhere.body, viaRoute.body);
+      const after = await barred();
+      assert.equal((after.front ?? 0) - (before.front ?? 0), 2);
+      assert.equal((after.route ?? 0) - (before.route ?? 0), 1);
       assert.equal(viaRoute.status, 429);
       assert.equal(viaGuard.status, 429);
       assert.deepEqual(viaGuard.body, viaRoute.body);

@@ -132,6 +132,32 @@ describe('scale-out: two processes, one world (Redis)', function () {
     await playOut([ra, rb]);
   });
 
+  it('bars a flooder on every process: thrown out on one, it is refused on the other in front of the matchmaking route', async () => {
+    const [n1, n2] = nodes;
+    const flooder = await student(n1);
+    const room = await sdk(n1, flooder.token).joinOrCreate('personal');
+    const closed = new Promise<number>((resolve) => room.onLeave((code: number) => resolve(code)));
+    for (let i = 0; i < 200; i++) room.send('mark_read', { ids: ['00000000-0000-4000-8000-000000000000'] });
+    assert.equal(await closed, 4002);
+    const barred = async (node: Node) => {
+      const text = await (await fetch(`${node.http}/metrics`)).text();
+      const count = (where: string) => Number(new RegExp(`^arena_barred_joins_total\\{where="${where}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { front: count('front'), route: count('route') };
+    };
+    // The second process hears of the bar over Redis within moments (FLOOD_COOLDOWN_MS is 5 s here).
+    const join = () => post(n2, '/matchmake/joinOrCreate/personal', {}, flooder.token);
+    await eventually(async () => (await join()).status === 429 && (await barred(n2)).front > 0, 3000, 'refused in front on the other process');
+    const before = await barred(n2);
+    const refused = await join();
+    assert.equal(refused.status, 429);
+    assert.match(JSON.stringify(refused.body), /too many messages/);
+    const after = await barred(n2);
+    assert.deepEqual(after, { front: before.front + 1, route: before.route });
+    // Somebody else joins there as usual.
+    const other = await student(n1);
+    await (await sdk(n2, other.token).joinOrCreate('personal')).leave(true);
+  });
+
   it('on SIGTERM a process finishes its running battle, stores it and exits 0, while the other process plays on', async () => {
     const [n1, n2] = nodes;
     const hostOf = (room: Room): Node => nodes.find((n) => String((room as any).connection?.url ?? '').startsWith(n.ws + '/'))!;

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { LocalPresence } from '@colyseus/core';
+import { RateLimiter } from '../../src/services/RateLimiter';
+
+describe('RateLimiter bars', () => {
+  it('are known at once to every listening limiter on the presence, and only well-formed announcements count', async () => {
+    const presence = new LocalPresence();
+    const here = new RateLimiter(presence, 60_000, () => Date.now());
+    const there = new RateLimiter(presence, 60_000, () => Date.now());
+    const deaf = new RateLimiter(presence, 60_000, () => Date.now());
+    await here.listen();
+    await there.listen();
+    for (const junk of [null, 'flood:x', { key: 'flood:x' }, { key: 7, ms: 1000 }, { key: 'flood:x', ms: -5 }, { key: 'flood:x', ms: '1000' }]) {
+      await presence.publish('ratelimit:bars', junk);
+    }
+    assert.equal(there.barsHere, 0);
+    await here.bar('flood:alice', 60_000);
+    assert.equal(here.barredHere('flood:alice'), true);
+    assert.equal(there.barredHere('flood:alice'), true, 'heard from the other limiter');
+    assert.equal(deaf.barredHere('flood:alice'), false, 'a limiter that does not listen knows its own bars only');
+    assert.equal(await deaf.isBarred('flood:alice'), true, 'presence has it for everybody');
+    assert.equal(there.barredHere('flood:bob'), false);
+    // A bar ends when it says; an announcement cannot shorten one already known.
+    await there.bar('flood:carol', 30);
+    await presence.publish('ratelimit:bars', { key: 'flood:carol', ms: 1 });
+    assert.equal(here.barredHere('flood:carol'), true);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(here.barredHere('flood:carol'), false);
+    assert.equal(there.barredHere('flood:carol'), false);
+  });
+});
