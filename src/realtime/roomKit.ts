@@ -130,7 +130,8 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
    * Size of the two buffers a room's state is encoded into (Colyseus makes them Encoder.BUFFER_SIZE,
    * 16 KiB, for every room); unset: that default. For a room type that exists once per user and whose
    * whole state is a few dozen bytes, 32 KiB a room was most of a connection's memory. A state that
-   * outgrows the buffer still works: Colyseus grows it (in steps of the default) and warns once.
+   * outgrows them still encodes, but Colyseus then allocates a bigger buffer and warns (for the full
+   * state's buffer, at every full encoding): set it well above the state's whole encoding, and test it.
    */
   static stateBufferBytes?: number;
   protected services!: Services;
