@@ -110,9 +110,9 @@ const CFG = {
   broadcastReps: num('BENCH_BROADCAST_REPS', 400, 1),
   floodOthers: num('BENCH_FLOOD_OTHERS', 200, 1),
   floodSeconds: num('BENCH_FLOOD_SECONDS', 3, 2),
-  // 16 cycles of 3 s: a stall of a quarter second (a GC pause, the host) delays about 100 of the others'
+  // 24 cycles of 3 s: a stall of a quarter second (a GC pause, the host) delays about 100 of the others'
   // round trips (200 players, one every 500 ms): 1% of the 9,600 a condition gathers in 8 cycles, so one
-  // such stall set its p99; half a percent of 16 cycles' 19,200.
+  // such stall set its p99; a third of a percent of 24 cycles' 28,800.
   floodCycles: num('BENCH_FLOOD_CYCLES', 24, 1),
   floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 500, 50),
   maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
@@ -552,32 +552,29 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   for (let c = -1; c < CFG.floodCycles; c++) {
     const t0 = tStart + 3 * span * (c + 1);
     const counted = c >= 0;
+    const record = (into: AbuserReport, run: AbuserReport) => {
+      if (!counted) return;
+      addAbuserReport(into, run);
+      attempts.push(...(run.attempts ?? []));
+    };
     let floodConnections = 0;
     await runWindow('baseline', t0, counted);
     await runWindow('flooded', t0 + span, counted, async () => {
       await sleep(ABUSER_DELAY_MS);
       const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
-      if (counted) {
-        addAbuserReport(flooder, flood);
-        attempts.push(...(flood.attempts ?? []));
-      }
+      record(flooder, flood);
       floodConnections = flood.connections;
     });
     // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
     await runWindow('churned', t0 + 2 * span, counted, async () => {
       await sleep(ABUSER_DELAY_MS);
-      const churn = await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections));
-      if (counted) {
-        addAbuserReport(churner, churn);
-        attempts.push(...(churn.attempts ?? []));
-      }
+      record(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections)));
     });
   }
   await othersDone;
   await closeAll(joined.ok.map((j) => j.room), joined.ok.map((j) => j.st));
   if (process.env.BENCH_FLOOD_DUMP) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({ origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts }));
+    fs.writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({ origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts }));
   }
   const pooled = (ws: Array<[number, number]>) => summarize(ws.flatMap(([from, to]) => rtts.between(from, to)));
   const baseline = pooled(windows.baseline);

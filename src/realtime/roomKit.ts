@@ -166,8 +166,7 @@ export abstract class ArenaRoom<S extends object = object> extends Room<{ state:
 
   /** Setting a schema state makes a SchemaSerializer: this room's shares its handshake with the other rooms of its state class. */
   override setSerializer(serializer: Parameters<Room<{ state: S }>['setSerializer']>[0]): void {
-    const shared = serializer instanceof SchemaSerializer && !(serializer instanceof SharedHandshakeSerializer);
-    super.setSerializer(shared ? new SharedHandshakeSerializer() as typeof serializer : serializer);
+    super.setSerializer(serializer instanceof SchemaSerializer ? new SharedHandshakeSerializer() as typeof serializer : serializer);
   }
 
   /** Sends the state's changes and ticks the room clock every `ms` from now on (Colyseus' default: 50 ms). */
