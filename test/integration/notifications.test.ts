@@ -16,7 +16,12 @@ describe('NotificationService', () => {
     async function fiveOfAlice() {
       const s = t.arena.services.notifications;
       const n = [];
-      for (const title of ['one', 'two', 'three', 'four', 'five']) n.push(await s.notify(alice.user.id, { kind: 'reward', title, data: { title } }));
+      for (const title of ['one', 'two', 'three', 'four', 'five']) {
+        n.push(await s.notify(alice.user.id, { kind: 'reward', title, data: { title } }));
+        // Apart in time: the embedded database's clock has millisecond resolution, and notifications of the
+        // same instant are ordered by id, not by when they were made (README, What is not finished).
+        await new Promise((r) => setTimeout(r, 2));
+      }
       await s.markDelivered(alice.user.id, [n[0].id, n[3].id]);
       await s.markRead(alice.user.id, [n[1].id, n[3].id]);
       return n;
