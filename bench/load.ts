@@ -40,7 +40,9 @@
  * flood phase's every round trip, its windows and the abusers' join attempts, as JSON, to look into).
  * BENCH_PIN (1p: the event loops of the one-process server and of the floors' bare servers on the last
  * core, the bench's on the others; off: no pinning; bench/lib/pin.ts). BENCH_NICE (10; 0 = off): the bench
- * client's nice value in the paced battle window (bench/lib/pin.ts).
+ * client's nice value in the paced battle window (bench/lib/pin.ts). BENCH_FLOOD_ABUSER (apart: the flood
+ * phase's flooder and control run at nice 19, on one process on the server's core, away from the bench
+ * client that times the others; beside: on the bench client's core; bench/lib/pin.ts).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
  * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default
@@ -67,7 +69,7 @@ import {
   abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, Rtts, sdk, sleep, Tally, watch, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
-import { niceLevel, niceOffReason, pinMainThread, pinOffReason, pinPlan, unpin, yieldToServers, type PinPlan } from './lib/pin';
+import { abuserPlacement, niceLevel, niceOffReason, pinMainThread, pinOffReason, pinPlan, placeAbuser, unpin, yieldToServers, type PinPlan } from './lib/pin';
 import { summarizeMany as summarize } from './lib/summary';
 
 // ---------------------------------------------------------------------------------------------- config
@@ -473,6 +475,8 @@ interface FloodResult {
   windows: Record<'baseline' | 'flooded' | 'churned', Array<{ p99: number; serverLagP99Ms: number; gcLongPauses: number; gcLongPauseKinds: string[] }>>;
   /** The median over the cycles of each cycle's flooded / alone p99 (and churned / alone): one stall moves it little. */
   medianCycleRatio: number; medianCycleChurnRatio: number;
+  /** Where the flooder and the control ran (bench/lib/pin.ts, placeAbuser). */
+  abusersRan: string;
   /** The others' p99 in each window of the first cycle, run before the counted ones and not in any figure above. */
   warmupCycle: Record<'baseline' | 'flooded' | 'churned', number>;
   /**
@@ -548,28 +552,35 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     windows[condition].push([from, from + span]);
   };
   await sleep(Math.max(0, tStart - performance.now()));
-  // Cycle -1 is the warm-up cycle.
-  for (let c = -1; c < CFG.floodCycles; c++) {
-    const t0 = tStart + 3 * span * (c + 1);
-    const counted = c >= 0;
-    const record = (into: AbuserReport, run: AbuserReport) => {
-      if (!counted) return;
-      addAbuserReport(into, run);
-      attempts.push(...(run.attempts ?? []));
-    };
-    let floodConnections = 0;
-    await runWindow('baseline', t0, counted);
-    await runWindow('flooded', t0 + span, counted, async () => {
-      await sleep(ABUSER_DELAY_MS);
-      const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
-      record(flooder, flood);
-      floodConnections = flood.connections;
-    });
-    // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
-    await runWindow('churned', t0 + 2 * span, counted, async () => {
-      await sleep(ABUSER_DELAY_MS);
-      record(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections)));
-    });
+  // The agent runs the flooder and the control away from the bench client's core (bench/lib/pin.ts).
+  const placement = placeAbuser(agent?.child.pid, nodes.length === 1 ? pinPlan() : undefined);
+  log(`  ${placement.note}`);
+  try {
+    // Cycle -1 is the warm-up cycle.
+    for (let c = -1; c < CFG.floodCycles; c++) {
+      const t0 = tStart + 3 * span * (c + 1);
+      const counted = c >= 0;
+      const record = (into: AbuserReport, run: AbuserReport) => {
+        if (!counted) return;
+        addAbuserReport(into, run);
+        attempts.push(...(run.attempts ?? []));
+      };
+      let floodConnections = 0;
+      await runWindow('baseline', t0, counted);
+      await runWindow('flooded', t0 + span, counted, async () => {
+        await sleep(ABUSER_DELAY_MS);
+        const flood = await abuse('flood', t0 + 2 * span, 0, 10_000);
+        record(flooder, flood);
+        floodConnections = flood.connections;
+      });
+      // The control rejoins as many times as the flooder did in its window, spread over the same span, without flooding.
+      await runWindow('churned', t0 + 2 * span, counted, async () => {
+        await sleep(ABUSER_DELAY_MS);
+        record(churner, await abuse('churn', t0 + 3 * span, span / Math.max(1, floodConnections), Math.max(1, floodConnections)));
+      });
+    }
+  } finally {
+    placement.restore();
   }
   await othersDone;
   await closeAll(joined.ok.map((j) => j.room), joined.ok.map((j) => j.st));
@@ -614,7 +625,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const result = {
     others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99, eventCost,
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad: loads.baseline, floodLoad: loads.flooded, churnLoad: loads.churned,
-    windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'), warmupCycle,
+    windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'), warmupCycle, abusersRan: placement.note,
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
   log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (seen by the flooder after ${fmt(flooder.firstCloseMs, 0)} ms: its unsent frames keep its socket open until the server ends it), its own CPU ${fmt(flooder.floodCpuMs / Math.max(1, flooder.connections), 1)} ms per connection; rejoin-only control: ${churner.connections} connections`);
@@ -637,6 +648,13 @@ interface TopologyResult {
   connections?: ConnectionsResult; battles?: BattlesResult; broadcast?: BroadcastResult; flood?: FloodResult;
   failed: Record<string, string>;
   serverLogTail: string[];
+}
+
+/** What the report says of where the flood phase's flooder and control ran (bench/lib/pin.ts, placeAbuser). */
+function floodAbuserNote(): string {
+  if (!CFG.phases.includes('flood')) return '';
+  if (abuserPlacement() === 'beside') return 'In the flood phase the flooder and the control (the agent) run beside the bench client, as in the other phases (BENCH_FLOOD_ABUSER=beside).';
+  return `In the flood phase the flooder and the control (the agent) run at nice 19 (root only)${pinPlan() ? ` and, on one process, with their event loop on the server's core (CPU ${pinPlan()!.server})` : ''}: not on the core of the bench client that times the others' round trips (BENCH_FLOOD_ABUSER=apart).`;
 }
 
 /** What the report says of CPU pinning (bench/lib/pin.ts). */
@@ -890,8 +908,9 @@ async function main() {
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
     `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players, the flooder and the broadcast's 20 tabs (and the bare fan-out floor's) run in a second, otherwise idle client process.`,
     pinningNote(),
+    floodAbuserNote(),
     `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
-  ].join(' ');
+  ].filter(Boolean).join(' ');
   fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core; lag: event-loop delay p99 beyond its ${EVENT_LOOP_SAMPLING_MS} ms sampling tick):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);
   log(`wrote bench/results/load.json and bench/results/load.md`);
 }

@@ -113,3 +113,43 @@ export function yieldToServers(): () => void {
   os.setPriority(niceLevel());
   return () => os.setPriority(before);
 }
+
+/**
+ * BENCH_FLOOD_ABUSER: where the flood phase's flooder and rejoin-only control (the agent) run.
+ * `apart` (default): the agent's event loop at nice 19 and, when the one-process topology is pinned, on
+ * the server's core, not on the core of the bench client that times the others' round trips. `beside`:
+ * as in every other phase (the bench client's core, nice 0).
+ * On a real server the flooder's device is elsewhere; here its client work (an SDK join, megabytes of
+ * frames written into loopback, about 45 refused rejoins a window, and the garbage of all that: 114 of
+ * the agent's 134 collections of a traced run fell in flooder windows) has to share a core with something.
+ * Beside the bench client it shares the core of the process whose clock times the others' round trips,
+ * and whatever delays that process counts as the server's latency. On the server's core at nice 19 it
+ * takes what the server leaves, and its sends' kernel work (loopback delivery runs in the sender's
+ * context) lands where receiving a flood lands on a real server's machine. One flood-only run each on the
+ * same host (2026-12-04): 1.31x beside, 1.17x apart; one run each is within the noise (docs/benchmarks.md).
+ */
+export function abuserPlacement(): 'apart' | 'beside' {
+  const mode = (process.env.BENCH_FLOOD_ABUSER ?? 'apart').trim();
+  if (mode !== 'apart' && mode !== 'beside') throw new Error(`BENCH_FLOOD_ABUSER=${JSON.stringify(mode)}: expected apart or beside`);
+  return mode;
+}
+
+/**
+ * Moves the agent (pid) apart for the flood phase (abuserPlacement); the returned function puts it back
+ * (the clients' cores of `plan` or anywhere, nice 0). Raising a priority back needs root: without it, or
+ * with `beside`, nothing moves. Returns what it did, for the report.
+ */
+export function placeAbuser(pid: number | undefined, plan: PinPlan | undefined): { restore(): void; note: string } {
+  if (pid === undefined) return { restore() {}, note: 'the flooder and the control run in the bench client (no agent)' };
+  if (abuserPlacement() === 'beside') return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (BENCH_FLOOD_ABUSER=beside)' };
+  if (process.getuid?.() !== 0) return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (not root: a nice value could not be undone)' };
+  if (plan) pinMainThread(pid, plan.server);
+  os.setPriority(pid, 19);
+  return {
+    restore() {
+      os.setPriority(pid, 0);
+      if (plan) pinMainThread(pid, plan.clients);
+    },
+    note: `the flooder and the control (the agent) run at nice 19${plan ? `, their event loop on the server's core (CPU ${plan.server}), not the bench client's` : ''} (BENCH_FLOOD_ABUSER=apart)`,
+  };
+}
