@@ -68,22 +68,23 @@ interface InboxRow {
   title: string | null;
   data: Record<string, unknown> | null;
   created_at: Date | string;
+  seq: string;
   read_at: Date | string | null;
 }
 
 /**
  * A personal room's join reads both of its lists in one statement, one round trip instead of two: `$2`
  * undelivered notifications, oldest first, then the ids of the `$3` newest unread ones (both parts served
- * by notifications_user_created_idx). The outer ORDER BY makes the order explicit: each part oldest first.
+ * by notifications_user_created_seq_idx). The outer ORDER BY makes the order explicit: each part oldest first.
  */
 const INBOX_SQL = `
   SELECT * FROM (
-    (SELECT 'undelivered' AS "part", "id", "kind", "title", "data", "created_at", "read_at" FROM "notifications"
-      WHERE "user_id" = $1 AND "delivered_at" IS NULL ORDER BY "created_at" ASC, "id" ASC LIMIT $2)
+    (SELECT 'undelivered' AS "part", "id", "kind", "title", "data", "created_at", "seq", "read_at" FROM "notifications"
+      WHERE "user_id" = $1 AND "delivered_at" IS NULL ORDER BY "created_at" ASC, "seq" ASC LIMIT $2)
     UNION ALL
-    (SELECT 'unread' AS "part", "id", NULL, NULL, NULL, "created_at", NULL FROM "notifications"
-      WHERE "user_id" = $1 AND "read_at" IS NULL ORDER BY "created_at" DESC, "id" DESC LIMIT $3)
-  ) AS "inbox" ORDER BY "part", "created_at" ASC, "id" ASC`;
+    (SELECT 'unread' AS "part", "id", NULL, NULL, NULL, "created_at", "seq", NULL FROM "notifications"
+      WHERE "user_id" = $1 AND "read_at" IS NULL ORDER BY "created_at" DESC, "seq" DESC LIMIT $3)
+  ) AS "inbox" ORDER BY "part", "created_at" ASC, "seq" ASC`;
 
 /**
  * Stores notifications and pushes them through presence to the user's personal room. Stored first, so a
@@ -183,7 +184,7 @@ export class NotificationService {
 
   /** The user's recent notifications, newest first, read or not. */
   async recent(userId: string, limit = 50): Promise<NotificationView[]> {
-    const rows = await this.db.getRepository(Notification).find({ where: { userId }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit });
+    const rows = await this.db.getRepository(Notification).find({ where: { userId }, order: { createdAt: 'DESC', seq: 'DESC' }, take: limit });
     return rows.map(view);
   }
 }

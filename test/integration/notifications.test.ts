@@ -17,10 +17,9 @@ describe('NotificationService', () => {
       const s = t.arena.services.notifications;
       const n = [];
       for (const title of ['one', 'two', 'three', 'four', 'five']) {
+        // One after the other, often in the same millisecond of the embedded database's clock: the order is
+        // the order they were stored in all the same.
         n.push(await s.notify(alice.user.id, { kind: 'reward', title, data: { title } }));
-        // Apart in time: the embedded database's clock has millisecond resolution, and notifications of the
-        // same instant are ordered by id, not by when they were made (README, What is not finished).
-        await new Promise((r) => setTimeout(r, 2));
       }
       await s.markDelivered(alice.user.id, [n[0].id, n[3].id]);
       await s.markRead(alice.user.id, [n[1].id, n[3].id]);
@@ -59,6 +58,24 @@ describe('NotificationService', () => {
       assert.deepEqual(undeliveredOnly.unreadIds, []);
       assert.deepEqual(await s.undelivered(alice.user.id), undeliveredOnly.undelivered);
       assert.deepEqual(await s.inbox(alice.user.id, 0, 0), { undelivered: [], unreadIds: [] });
+    });
+  });
+
+  describe('order', () => {
+    it('keeps the notifications of one transaction in the order they were stored: oldest first on join, newest first in the list', async () => {
+      const s = t.arena.services.notifications;
+      const titles = ['result', 'reward', 'achievement', 'level_up', 'rating', 'quest'];
+      const stored = await t.arena.database.dataSource.transaction((m) => s.store(m, titles.map((title) => ({ userId: alice.user.id, kind: 'reward', title }))));
+      // One transaction: one instant for all of them (PostgreSQL's now() is the transaction's start).
+      assert.equal(new Set(stored.map((v) => v.createdAt)).size, 1);
+      const inbox = await s.inbox(alice.user.id, 100, 1000);
+      assert.deepEqual(inbox.undelivered.map((v) => v.title), titles);
+      assert.deepEqual(inbox.unreadIds, stored.map((v) => v.id));
+      const capped = await s.inbox(alice.user.id, 2, 2);
+      assert.deepEqual(capped.undelivered.map((v) => v.title), ['result', 'reward']);
+      assert.deepEqual(capped.unreadIds, [stored[4].id, stored[5].id]);
+      assert.deepEqual((await s.recent(alice.user.id)).map((v) => v.title), [...titles].reverse());
+      assert.deepEqual((await s.recent(alice.user.id, 2)).map((v) => v.title), ['quest', 'rating']);
     });
   });
 });

@@ -3,7 +3,7 @@ import { User } from './User.entity';
 
 /** A message for a user's personal room; stored first, then delivered live or on the next join. */
 @Entity({ name: 'notifications' })
-@Index('notifications_user_created_idx', ['userId', 'createdAt'])
+@Index('notifications_user_created_seq_idx', ['userId', 'createdAt', 'seq'])
 export class Notification {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
@@ -26,6 +26,13 @@ export class Notification {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /**
+   * Insertion order: what breaks a tie of `createdAt` (every notification of one transaction has the same).
+   * Set by the database; a bigint, so pg hands it over as a string.
+   */
+  @Column({ type: 'bigint', generated: 'identity', generatedIdentity: 'ALWAYS' })
+  seq!: string;
 
   @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
   deliveredAt!: Date | null;
