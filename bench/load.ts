@@ -70,6 +70,7 @@ import {
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
 import { abuserPlacement, niceLevel, niceOffReason, pinMainThread, pinOffReason, pinPlan, placeAbuser, unpin, yieldToServers, type PinPlan } from './lib/pin';
+import { ratioInterval } from './lib/stats';
 import { summarizeMany as summarize } from './lib/summary';
 
 // ---------------------------------------------------------------------------------------------- config
@@ -477,6 +478,11 @@ interface FloodResult {
   medianCycleRatio: number; medianCycleChurnRatio: number;
   /** Where the flooder and the control ran (bench/lib/pin.ts, placeAbuser). */
   abusersRan: string;
+  /**
+   * The central 95% of `ratio` (and `churnRatio`) over 1,000 resamplings of whole cycles: how far another
+   * run of the same cycles could read (bench/lib/stats.ts, ratioInterval).
+   */
+  ratioInterval: [number, number]; churnRatioInterval: [number, number];
   /** The others' p99 in each window of the first cycle, run before the counted ones and not in any figure above. */
   warmupCycle: Record<'baseline' | 'flooded' | 'churned', number>;
   /**
@@ -588,6 +594,9 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     fs.writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({ origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts }));
   }
   const pooled = (ws: Array<[number, number]>) => summarize(ws.flatMap(([from, to]) => rtts.between(from, to)));
+  const byCycle = (c: Condition) => windows[c].map(([from, to]) => rtts.between(from, to));
+  // How sure the ratios are: cycles resampled whole (bench/lib/stats.ts, ratioInterval).
+  const intervals = { flooded: ratioInterval(byCycle('baseline'), byCycle('flooded'), 0.99), churned: ratioInterval(byCycle('baseline'), byCycle('churned'), 0.99) };
   const baseline = pooled(windows.baseline);
   const flooded = pooled(windows.flooded);
   const churned = pooled(windows.churned);
@@ -626,6 +635,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
     others: joined.ok.length, seconds: CFG.floodSeconds, cycles: CFG.floodCycles, baseline, flooded, churned, ratio: flooded.p99 / baseline.p99, churnRatio: churned.p99 / baseline.p99, eventCost,
     flooder, churner, othersDropped: drops.toJSON(), errors: Object.fromEntries(tally.errors), baselineLoad: loads.baseline, floodLoad: loads.flooded, churnLoad: loads.churned,
     windows: byWindow, medianCycleRatio: cycleRatio('flooded'), medianCycleChurnRatio: cycleRatio('churned'), warmupCycle, abusersRan: placement.note,
+    ratioInterval: intervals.flooded, churnRatioInterval: intervals.churned,
   };
   log(`  others' mark_read -> marked_read p99 ${fmt(baseline.p99, 2)} ms alone, ${fmt(flooded.p99, 2)} ms with the flooder (${fmt(result.ratio, 2)}x), ${fmt(churned.p99, 2)} ms with a client only rejoining (${fmt(result.churnRatio, 2)}x); others dropped ${JSON.stringify(drops.toJSON())}`);
   log(`  flooder: ${flooder.connections} connections, ${int(flooder.sent)} messages sent, thrown out with ${JSON.stringify(flooder.closeCodes)} (seen by the flooder after ${fmt(flooder.firstCloseMs, 0)} ms: its unsent frames keep its socket open until the server ends it), its own CPU ${fmt(flooder.floodCpuMs / Math.max(1, flooder.connections), 1)} ms per connection; rejoin-only control: ${churner.connections} connections`);
@@ -633,6 +643,7 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   log(`  per window, p99 ms (*kind = a server GC pause over 100 ms in it, and its kind): alone ${list('baseline')}; flooder ${list('flooded')}; rejoin-only ${list('churned')}`);
   log(`  warm-up cycle (not counted), p99 ms: alone ${fmt(warmupCycle.baseline, 1)}, flooder ${fmt(warmupCycle.flooded, 1)}, rejoin-only ${fmt(warmupCycle.churned, 1)}`);
   log(`  median over the cycles of flooder / alone ${fmt(result.medianCycleRatio, 2)}x; rejoin-only / alone ${fmt(result.medianCycleChurnRatio, 2)}x`);
+  log(`  95% interval over resampled cycles: flooder / alone ${fmt(intervals.flooded[0], 2)}-${fmt(intervals.flooded[1], 2)}x; rejoin-only / alone ${fmt(intervals.churned[0], 2)}-${fmt(intervals.churned[1], 2)}x`);
   log(`  the others' round trips over their median (${fmt(median, 2)} ms), summed from 10 ms before to 60 ms after each (median over the events): ` +
     `a join that got in (flooder or control) ${fmt(eventCost.joined.ms, 1)} ms (${eventCost.joined.n}); the flooder's refused rejoin ${fmt(eventCost.refused.ms, 1)} ms (${eventCost.refused.n}); ` +
     `the start of an alone window (the bench's /metrics read) ${fmt(eventCost.aloneWindowStart.ms, 1)} ms (${eventCost.aloneWindowStart.n}); ` +
@@ -791,10 +802,10 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
     ms(floors.fanout?.e2e), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.e2e.p99 < TARGETS.broadcastP99Ms : undefined));
   add('spread', '  first tab -> last tab (median / p99)', (t) => ms(t.broadcast?.spread), ms(floors.fanout?.spread), '—');
   add('flood', `flood: others' mark_read p99 without -> with (ratio)`,
-    (t) => (t.flood ? `${fmt(t.flood.baseline.p99, 2)} -> ${fmt(t.flood.flooded.p99, 2)} ms (${fmt(t.flood.ratio, 2)}x)` : '—'),
+    (t) => (t.flood ? `${fmt(t.flood.baseline.p99, 2)} -> ${fmt(t.flood.flooded.p99, 2)} ms (${fmt(t.flood.ratio, 2)}x; 95% interval over resampled cycles ${fmt(t.flood.ratioInterval[0], 2)}-${fmt(t.flood.ratioInterval[1], 2)}x)` : '—'),
     '—', `within 20% (≤ ${TARGETS.floodRatio}x)`, (t) => (t.flood ? t.flood.ratio <= TARGETS.floodRatio : undefined));
   add('floodCycles', '  median over the cycles of each cycle\'s ratio (one stall moves it little): flooder; control', (t) => (t.flood ? `${fmt(t.flood.medianCycleRatio, 2)}x; ${fmt(t.flood.medianCycleChurnRatio, 2)}x` : '—'), '—', '—');
-  add('churn', `  control: a client only rejoining as often`, (t) => (t.flood ? `${fmt(t.flood.churned.p99, 2)} ms (${fmt(t.flood.churnRatio, 2)}x; ${t.flood.churner.connections} vs ${t.flood.flooder.connections} joins)` : '—'), '—', '—');
+  add('churn', `  control: a client only rejoining as often`, (t) => (t.flood ? `${fmt(t.flood.churned.p99, 2)} ms (${fmt(t.flood.churnRatio, 2)}x, interval ${fmt(t.flood.churnRatioInterval[0], 2)}-${fmt(t.flood.churnRatioInterval[1], 2)}x; ${t.flood.churner.connections} vs ${t.flood.flooder.connections} joins)` : '—'), '—', '—');
   add('floodClose', '  flooder thrown out with', (t) => (t.flood ? Object.entries(t.flood.flooder.closeCodes).map(([k, v]) => `${k} ×${v}`).join(', ') || 'never' : '—'),
     '—', '4xxx close code', (t) => (t.flood ? Object.keys(t.flood.flooder.closeCodes).length > 0 && Object.keys(t.flood.flooder.closeCodes).every((k) => /^4\d{3}$/.test(k)) : undefined));
 

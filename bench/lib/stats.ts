@@ -44,3 +44,46 @@ export function watchThread(label = ''): () => ThreadLoad {
   };
 }
 
+
+/** A small seeded generator (mulberry32), so that a report's resampling is the same every time it is computed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * How sure a ratio of two pooled quantiles is, when the samples come in paired groups (the flood phase's
+ * cycles: group k of `a` and of `b` were measured side by side): the central `level` interval of
+ * quantile(b) / quantile(a) over `reps` resamplings of whole groups, with replacement (a cluster bootstrap;
+ * seeded, so the same samples give the same interval). Resampling whole groups keeps what a group shares
+ * (a stall, the host's mood that minute) together, as it was measured.
+ */
+export function ratioInterval(a: readonly (readonly number[])[], b: readonly (readonly number[])[], q: number, reps = 1000, level = 0.95, seed = 1): [number, number] {
+  const n = Math.min(a.length, b.length);
+  if (n === 0) return [NaN, NaN];
+  const random = seeded(seed);
+  // Nearest-rank, as quantile() above, on a typed array (sorted numerically without a comparator: fast
+  // enough for a thousand resamplings of tens of thousands of samples).
+  const pooled = (groups: readonly (readonly number[])[], picks: number[]): number => {
+    const all = new Float64Array(picks.reduce((len, g) => len + groups[g].length, 0));
+    let i = 0;
+    for (const g of picks) for (const x of groups[g]) all[i++] = x;
+    if (all.length === 0) return NaN;
+    all.sort();
+    return all[Math.min(all.length - 1, Math.max(0, Math.ceil(q * all.length) - 1))];
+  };
+  const ratios: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const picks = Array.from({ length: n }, () => Math.floor(random() * n));
+    ratios.push(pooled(b, picks) / pooled(a, picks));
+  }
+  ratios.sort((x, y) => x - y);
+  const tail = (1 - level) / 2;
+  return [quantile(ratios, tail), quantile(ratios, 1 - tail)];
+}
