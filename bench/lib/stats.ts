@@ -5,8 +5,12 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank];
+  return sorted[nearestRank(sorted.length, q)];
+}
+
+/** The index of the q-quantile (0..1) in a sorted sample of n (nearest-rank). */
+function nearestRank(n: number, q: number): number {
+  return Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
 }
 
 /** Median, p99, mean and count of a sample. */
@@ -68,15 +72,15 @@ export function ratioInterval(a: readonly (readonly number[])[], b: readonly (re
   const n = Math.min(a.length, b.length);
   if (n === 0) return [NaN, NaN];
   const random = seeded(seed);
-  // Nearest-rank, as quantile() above, on a typed array (sorted numerically without a comparator: fast
-  // enough for a thousand resamplings of tens of thousands of samples).
+  // quantile() on a typed array (sorted numerically without a comparator: fast enough for a thousand
+  // resamplings of tens of thousands of samples).
   const pooled = (groups: readonly (readonly number[])[], picks: number[]): number => {
     const all = new Float64Array(picks.reduce((len, g) => len + groups[g].length, 0));
     let i = 0;
     for (const g of picks) for (const x of groups[g]) all[i++] = x;
     if (all.length === 0) return NaN;
     all.sort();
-    return all[Math.min(all.length - 1, Math.max(0, Math.ceil(q * all.length) - 1))];
+    return all[nearestRank(all.length, q)];
   };
   const ratios: number[] = [];
   for (let r = 0; r < reps; r++) {
