@@ -69,7 +69,7 @@ import {
   abuser, addAbuserReport, BattleGroup, closeAll, emptyAbuserReport, joinPersonal, LeaveLog, MarkReader, Play, pool, Rtts, sdk, sleep, Tally, watch, type AbuserReport,
 } from './lib/players';
 import { bottleneck, describeLoad, openWindow, type WindowReport } from './lib/probe';
-import { abuserPlacement, niceLevel, niceOffReason, pinMainThread, pinOffReason, pinPlan, placeAbuser, unpin, yieldToServers, type PinPlan } from './lib/pin';
+import { niceLevel, niceOffReason, pinMainThread, pinOffReason, pinPlan, placeAbuser, unpin, yieldToServers, type PinPlan } from './lib/pin';
 import { ratioInterval } from './lib/stats';
 import { summarizeMany as summarize } from './lib/summary';
 
@@ -663,11 +663,10 @@ interface TopologyResult {
   serverLogTail: string[];
 }
 
-/** What the report says of where the flood phase's flooder and control ran (bench/lib/pin.ts, placeAbuser). */
-function floodAbuserNote(): string {
-  if (!CFG.phases.includes('flood')) return '';
-  if (abuserPlacement() === 'beside') return 'In the flood phase the flooder and the control (the agent) run beside the bench client, as in the other phases (BENCH_FLOOD_ABUSER=beside).';
-  return `In the flood phase the flooder and the control (the agent) run at nice 19 (root only)${pinPlan() ? ` and, on one process, with their event loop on the server's core (CPU ${pinPlan()!.server})` : ''}: not on the core of the bench client that times the others' round trips (BENCH_FLOOD_ABUSER=apart).`;
+/** Where each topology's flood phase ran its flooder and control, as placeAbuser reported it (bench/lib/pin.ts). */
+function floodAbuserNote(topos: readonly TopologyResult[]): string {
+  const notes = topos.flatMap((t) => (t.flood ? [`${t.processes}p: ${t.flood.abusersRan}`] : []));
+  return notes.length ? `In the flood phase, ${notes.join('; ')}.` : '';
 }
 
 /** What the report says of CPU pinning (bench/lib/pin.ts). */
@@ -921,7 +920,7 @@ async function main() {
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
     `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players, the flooder and the broadcast's 20 tabs (and the bare fan-out floor's) run in a second, otherwise idle client process.`,
     pinningNote(),
-    floodAbuserNote(),
+    floodAbuserNote(topos),
     `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,
   ].filter(Boolean).join(' ');
   fs.writeFileSync(path.join(out, 'load.md'), `${md}\n\n${note}\n\nWhere the time went (CPU in % of one core; lag: event-loop delay p99 beyond its ${EVENT_LOOP_SAMPLING_MS} ms sampling tick):\n\n${why.map((l) => `- ${l}`).join('\n')}\n`);

@@ -128,7 +128,7 @@ export function yieldToServers(): () => void {
  * context) lands where receiving a flood lands on a real server's machine. One flood-only run each on the
  * same host (2026-12-04): 1.31x beside, 1.17x apart; one run each is within the noise (docs/benchmarks.md).
  */
-export function abuserPlacement(): 'apart' | 'beside' {
+function abuserPlacement(): 'apart' | 'beside' {
   const mode = (process.env.BENCH_FLOOD_ABUSER ?? 'apart').trim();
   if (mode !== 'apart' && mode !== 'beside') throw new Error(`BENCH_FLOOD_ABUSER=${JSON.stringify(mode)}: expected apart or beside`);
   return mode;
