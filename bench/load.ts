@@ -42,7 +42,8 @@
  * core, the bench's on the others; off: no pinning; bench/lib/pin.ts). BENCH_NICE (10; 0 = off): the bench
  * client's nice value in the paced battle window (bench/lib/pin.ts). BENCH_FLOOD_ABUSER (apart: the flood
  * phase's flooder and control run at nice 19, on one process on the server's core, away from the bench
- * client that times the others; beside: on the bench client's core; bench/lib/pin.ts).
+ * client that times the others; idle: the same under SCHED_IDLE; beside: on the bench client's core;
+ * bench/lib/pin.ts).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
  * is created and dropped) and, for two processes, Redis (BENCH_REDIS_URL, default

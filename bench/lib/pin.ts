@@ -117,7 +117,11 @@ export function yieldToServers(): () => void {
 /**
  * BENCH_FLOOD_ABUSER: where the flood phase's flooder and rejoin-only control (the agent) run.
  * `apart` (default): the agent's event loop at nice 19 and, when the one-process topology is pinned, on
- * the server's core, not on the core of the bench client that times the others' round trips. `beside`:
+ * the server's core, not on the core of the bench client that times the others' round trips. `idle`: the
+ * same core, with every thread of the agent under SCHED_IDLE (chrt) instead of nice 19: at nice 19 the
+ * agent still runs in slices under EEVDF, and a server that wakes may wait for the current one to end; a
+ * SCHED_IDLE task gives way as soon as a normal task wants the core (falls back to nice 19 without chrt).
+ * Seven flood-only runs of 2026-12-05 could not tell `idle` from `apart` (docs/benchmarks.md). `beside`:
  * as in every other phase (the bench client's core, nice 0).
  * On a real server the flooder's device is elsewhere; here its client work (an SDK join, megabytes of
  * frames written into loopback, about 45 refused rejoins a window, and the garbage of all that: 114 of
@@ -128,10 +132,20 @@ export function yieldToServers(): () => void {
  * context) lands where receiving a flood lands on a real server's machine. One flood-only run each on the
  * same host (2026-12-04): 1.31x beside, 1.17x apart; one run each is within the noise (docs/benchmarks.md).
  */
-function abuserPlacement(): 'apart' | 'beside' {
+function abuserPlacement(): 'apart' | 'idle' | 'beside' {
   const mode = (process.env.BENCH_FLOOD_ABUSER ?? 'apart').trim();
-  if (mode !== 'apart' && mode !== 'beside') throw new Error(`BENCH_FLOOD_ABUSER=${JSON.stringify(mode)}: expected apart or beside`);
+  if (mode !== 'apart' && mode !== 'idle' && mode !== 'beside') throw new Error(`BENCH_FLOOD_ABUSER=${JSON.stringify(mode)}: expected apart, idle or beside`);
   return mode;
+}
+
+/** Sets the scheduling policy of every thread of `pid` (chrt): SCHED_IDLE or back to SCHED_OTHER. False without chrt. */
+function setPolicy(pid: number, policy: 'idle' | 'other'): boolean {
+  try {
+    execFileSync('chrt', ['-a', policy === 'idle' ? '-i' : '-o', '-p', '0', String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -141,15 +155,20 @@ function abuserPlacement(): 'apart' | 'beside' {
  */
 export function placeAbuser(pid: number | undefined, plan: PinPlan | undefined): { restore(): void; note: string } {
   if (pid === undefined) return { restore() {}, note: 'the flooder and the control run in the bench client (no agent)' };
-  if (abuserPlacement() === 'beside') return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (BENCH_FLOOD_ABUSER=beside)' };
+  const mode = abuserPlacement();
+  if (mode === 'beside') return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (BENCH_FLOOD_ABUSER=beside)' };
   if (process.getuid?.() !== 0) return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (not root: a nice value could not be undone)' };
   if (plan) pinMainThread(pid, plan.server);
-  os.setPriority(pid, 19);
+  const idle = mode === 'idle' && setPolicy(pid, 'idle');
+  if (!idle) os.setPriority(pid, 19);
+  const where = plan ? `, their event loop on the server's core (CPU ${plan.server}), not the bench client's` : '';
   return {
     restore() {
-      os.setPriority(pid, 0);
+      if (idle) setPolicy(pid, 'other'); else os.setPriority(pid, 0);
       if (plan) pinMainThread(pid, plan.clients);
     },
-    note: `the flooder and the control (the agent) run at nice 19${plan ? `, their event loop on the server's core (CPU ${plan.server}), not the bench client's` : ''} (BENCH_FLOOD_ABUSER=apart)`,
+    note: idle
+      ? `the flooder and the control (the agent) run under SCHED_IDLE, every thread${where} (BENCH_FLOOD_ABUSER=idle)`
+      : `the flooder and the control (the agent) run at nice 19${where} (BENCH_FLOOD_ABUSER=${mode}${mode === 'idle' ? ': chrt failed' : ''})`,
   };
 }
