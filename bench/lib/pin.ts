@@ -122,8 +122,8 @@ export function yieldToServers(): () => void {
  * agent still runs in slices under EEVDF, and a server that wakes may wait for the current one to end; a
  * SCHED_IDLE task gives way as soon as a normal task wants the core (falls back to nice 19 without chrt).
  * Nine flood-only runs of 2026-12-05, two of them of 96 cycles (1.17x apart, 1.18x idle), could not tell
- * `idle` from `apart` (docs/benchmarks.md). `beside`:
- * as in every other phase (the bench client's core, nice 0).
+ * `idle` from `apart` (docs/benchmarks.md). `beside`: as in every other phase (the bench client's core,
+ * nice 0).
  * On a real server the flooder's device is elsewhere; here its client work (an SDK join, megabytes of
  * frames written into loopback, about 45 refused rejoins a window, and the garbage of all that: 114 of
  * the agent's 134 collections of a traced run fell in flooder windows) has to share a core with something.
@@ -160,9 +160,12 @@ export function placeAbuser(pid: number | undefined, plan: PinPlan | undefined):
   if (mode === 'beside') return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (BENCH_FLOOD_ABUSER=beside)' };
   if (process.getuid?.() !== 0) return { restore() {}, note: 'the flooder and the control (the agent) run beside the bench client (not root: a nice value could not be undone)' };
   if (plan) pinMainThread(pid, plan.server);
-  const idle = mode === 'idle' && setPolicy(pid, 'idle');
-  // A chrt that failed part-way (a thread gone mid-list) may have left some threads idle: put them back.
-  if (mode === 'idle' && !idle) setPolicy(pid, 'other');
+  let idle = false;
+  if (mode === 'idle') {
+    idle = setPolicy(pid, 'idle');
+    // A chrt that failed part-way (a thread gone mid-list) may have left some threads idle: put them back.
+    if (!idle) setPolicy(pid, 'other');
+  }
   if (!idle) os.setPriority(pid, 19);
   const where = plan ? `, their event loop on the server's core (CPU ${plan.server}), not the bench client's` : '';
   return {

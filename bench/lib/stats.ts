@@ -48,7 +48,6 @@ export function watchThread(label = ''): () => ThreadLoad {
   };
 }
 
-
 /** A small seeded generator (mulberry32), so that a report's resampling is the same every time it is computed. */
 function seeded(seed: number): () => number {
   let a = seed >>> 0;
