@@ -23,6 +23,8 @@ export interface Config {
   maxMessagesPerSecond: number;
   /** How long a user thrown out for flooding may not join any room. */
   floodCooldownMs: number;
+  /** How long a barred user's join is held before its 429 (at most the rest of the bar): a flooder retrying at once costs less. */
+  floodRefusalHoldMs: number;
   loginRateLimit: { perUsername: number; perAddress: number; windowMs: number };
   linkCodeTtlMs: number;
   shutdownGraceMs: number;
@@ -56,6 +58,7 @@ const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: int(512, 1024 * 1024).default(4 * 1024),
   MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(20),
   FLOOD_COOLDOWN_MS: int(0, 600_000).default(5000),
+  FLOOD_REFUSAL_HOLD_MS: int(0, 10_000).default(1000),
   LOGIN_RATE_LIMIT_USERNAME: int(1, 10_000).default(5),
   LOGIN_RATE_LIMIT_ADDRESS: int(1, 100_000).default(20),
   LOGIN_RATE_LIMIT_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(15 * 60 * 1000),
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
     maxMessagesPerSecond: e.MAX_MESSAGES_PER_SECOND,
     floodCooldownMs: e.FLOOD_COOLDOWN_MS,
+    floodRefusalHoldMs: e.FLOOD_REFUSAL_HOLD_MS,
     loginRateLimit: {
       perUsername: e.LOGIN_RATE_LIMIT_USERNAME,
       perAddress: e.LOGIN_RATE_LIMIT_ADDRESS,

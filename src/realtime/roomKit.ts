@@ -18,6 +18,13 @@ const floodKey = (userId: string) => `flood:${userId}`;
 const BARRED_MESSAGE = 'You were disconnected for sending too many messages; wait a few seconds before joining again.';
 
 /**
+ * How many refusals are held at once, per user and in all: past that, a refusal is answered at once (a
+ * client that opens many requests side by side gains nothing from it, and holds no more sockets here).
+ */
+const HELD_REFUSALS_PER_USER = 4;
+const HELD_REFUSALS_MAX = 1000;
+
+/**
  * Refuses, in front of the framework, the joins of users barred for flooding, on whichever process they
  * were barred (RateLimiter.listen hears every process's bars). A thrown-out
  * flooder typically tries to come back at once, again and again; through Colyseus' matchmaking route each
@@ -27,16 +34,26 @@ const BARRED_MESSAGE = 'You were disconnected for sending too many messages; wai
  * handles `/matchmake` before Express, so this sits on the HTTP server's `request` event itself. A bar
  * this process has not heard of (its announcement still on the way) is refused by `onAuth`, which asks
  * presence; with no bar known here, every request passes straight through.
+ *
+ * The refusal is held FLOOD_REFUSAL_HOLD_MS (1 s; never past the bar's end) before it is sent: a client
+ * that retries as soon as it is refused (the SDK's join in a loop) then asks about once a second rather
+ * than every few milliseconds, and each ask still costs the server's loop ~0.25 ms (bench/load's flood:
+ * a thrown-out flooder's rejoins, ~50 in its 3 s window unheld, were most of what it cost the others).
+ * A held request costs a timer; one whose client goes away is dropped.
  */
 export function refuseBarredJoins(server: HttpServer, services: Services): void {
   const emit = server.emit as (this: HttpServer, event: string | symbol, ...args: unknown[]) => boolean;
+  const held: HeldRefusals = { byUser: new Map(), total: 0 };
   server.emit = function (this: HttpServer, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'request' && services.rateLimits.barsHere > 0 && refuseIfBarred(args[0] as IncomingMessage, args[1] as ServerResponse, services)) return true;
+    if (event === 'request' && services.rateLimits.barsHere > 0 && refuseIfBarred(args[0] as IncomingMessage, args[1] as ServerResponse, services, held)) return true;
     return emit.call(this, event, ...args);
   } as HttpServer['emit'];
 }
 
-function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Services): boolean {
+/** The refusals being held: how many per user, and in all. */
+interface HeldRefusals { byUser: Map<string, number>; total: number }
+
+function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Services, held: HeldRefusals): boolean {
   if (req.method !== 'POST' || !req.url?.startsWith('/matchmake/')) return false;
   const auth = req.headers.authorization;
   if (!auth?.startsWith('Bearer ')) return false;
@@ -46,19 +63,42 @@ function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Ser
   } catch {
     return false; // the route answers a bad token as usual
   }
-  if (!services.rateLimits.barredHere(floodKey(userId))) return false;
+  const left = services.rateLimits.barredHereFor(floodKey(userId));
+  if (left <= 0) return false;
   services.metrics.barredJoins.inc({ where: 'front' });
   const body = JSON.stringify({ code: JOIN_ERROR.RATE_LIMITED, error: BARRED_MESSAGE });
-  res.writeHead(JOIN_ERROR.RATE_LIMITED, {
+  const headers = {
     ...matchMaker.controller.DEFAULT_CORS_HEADERS,
     ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  };
+  const answer = () => {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(JOIN_ERROR.RATE_LIMITED, headers);
+    res.end(body);
+  };
+  const holdMs = Math.min(services.config.floodRefusalHoldMs, left);
+  const mine = held.byUser.get(userId) ?? 0;
+  if (holdMs < 1 || mine >= HELD_REFUSALS_PER_USER || held.total >= HELD_REFUSALS_MAX) {
+    answer();
+    return true;
+  }
+  held.byUser.set(userId, mine + 1);
+  held.total++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    clearTimeout(timer);
+    held.total--;
+    const n = (held.byUser.get(userId) ?? 1) - 1;
+    if (n > 0) held.byUser.set(userId, n); else held.byUser.delete(userId);
+  };
+  const timer = setTimeout(() => { release(); answer(); }, holdMs);
+  res.once('close', release);
   return true;
 }
-
 /** Colyseus' patch interval, for a room on patchScheduler (see ArenaRoom's constructor). */
 const PARKED_PATCH_RATE = 2 ** 31 - 1;
 /** Colyseus' default patch rate, which our rooms keep unless they say otherwise. */

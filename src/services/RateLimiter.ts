@@ -72,11 +72,17 @@ export class RateLimiter {
 
   /** Whether a bar this process set or heard of still holds on `key`: synchronous, no presence round trip. */
   barredHere(key: string): boolean {
+    return this.barredHereFor(key) > 0;
+  }
+
+  /** How much longer `key` is barred, in ms, as far as this process knows (0: not barred here). */
+  barredHereFor(key: string): number {
     const until = this.localBars.get(key);
-    if (until === undefined) return false;
-    if (until > performance.now()) return true;
+    if (until === undefined) return 0;
+    const left = until - performance.now();
+    if (left > 0) return left;
     this.localBars.delete(key);
-    return false;
+    return 0;
   }
 
   /** How many bars this process knows of, expired ones included until looked up (0: nothing to look up). */

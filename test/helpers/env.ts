@@ -26,6 +26,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MATCH_CONFIRM_MS: '1500',
     MATCH_BOT_AFTER_MS: '1000',
     FLOOD_COOLDOWN_MS: '1000',
+    FLOOD_REFUSAL_HOLD_MS: '100',
     MONITOR_PASSWORD: 'monitor-test-password',
     ...overrides,
   });

@@ -454,6 +454,51 @@ describe('personal room', () => {
     }
   });
 
+  it('holds a barred user\'s refusal FLOOD_REFUSAL_HOLD_MS, never past the bar, four at a time per user; a request given up frees its place', async () => {
+    const config = t.arena.services.config;
+    const hold = config.floodRefusalHoldMs;
+    const alice = await registerUser(t);
+    const bob = await registerUser(t);
+    const ask = (u: { token: string }, signal?: AbortSignal) => fetch(`${t.baseUrl}/matchmake/joinOrCreate/personal`, {
+      method: 'POST', headers: { authorization: `Bearer ${u.token}`, 'content-type': 'application/json' }, body: '{}', signal,
+    });
+    await t.arena.services.rateLimits.bar(`flood:${alice.user.id}`, 60_000);
+    // Held (FLOOD_REFUSAL_HOLD_MS is 100 ms in tests), then the usual 429.
+    let started = performance.now();
+    const res = await ask(alice);
+    assert.ok(performance.now() - started >= hold - 1, 'answered only after the hold');
+    assert.equal(res.status, 429);
+    assert.equal(((await res.json()) as { code: number }).code, 429);
+    try {
+      config.floodRefusalHoldMs = 60_000;
+      // Never held past the bar: bob's ends in 200 ms, so does the wait, not a minute later.
+      await t.arena.services.rateLimits.bar(`flood:${bob.user.id}`, 200);
+      started = performance.now();
+      assert.equal((await ask(bob)).status, 429);
+      assert.ok(performance.now() - started < 30_000, 'answered when the bar ended');
+      // Four of alice's refusals are held; a fifth side by side is answered at once, while they wait.
+      const refusedHere = async () => (await t.arena.services.metrics.barredJoins.get()).values.find((v) => v.labels.where === 'front')?.value ?? 0;
+      const before = await refusedHere();
+      const aborts = Array.from({ length: 4 }, () => new AbortController());
+      const held = aborts.map((a) => ask(alice, a.signal).then(() => 'answered', () => 'aborted'));
+      await eventually(async () => (await refusedHere()) === before + 4, 5000, 'the four reached the server');
+      assert.equal((await ask(alice)).status, 429);
+      aborts.forEach((a) => a.abort());
+      assert.deepEqual(await Promise.all(held), ['aborted', 'aborted', 'aborted', 'aborted'], 'the four were still held');
+      // Given up, they hold no place (once the server has seen them go): the next refusal is held again.
+      await new Promise((r) => setTimeout(r, 200));
+      let answered = false;
+      const again = new AbortController();
+      const next = ask(alice, again.signal).then(() => { answered = true; }, () => {});
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(answered, false, 'held again once the others gave up');
+      again.abort();
+      await next;
+    } finally {
+      config.floodRefusalHoldMs = hold;
+    }
+  });
+
   it('keeps a client that stays under the message limit, even where the room clock moves rarely', async () => {
     // MAX_MESSAGES_PER_SECOND is 20. A personal room ticks its clock once a second, so a limit counted on
     // the room clock would see two seconds of this client's 15 a second as one (30) and throw it out.

@@ -64,7 +64,7 @@ describe('scale-out: two processes, one world (Redis)', function () {
     const env = {
       DATA_DIR: dataDir, DATABASE_URL: db.databaseUrl, REDIS_URL, JWT_SECRET: SECRET, MONITOR_PASSWORD: 'cluster-monitor',
       BATTLE_COUNTDOWN_MS: '100', BATTLE_QUESTION_MS: '1500', BATTLE_REVEAL_MS: '100', BATTLE_ROUNDS: '3', BATTLE_FILL_WAIT_MS: '100',
-      MATCH_INTERVAL_MS: '100', SHUTDOWN_GRACE_MS: '20000', LOG_LEVEL: 'warn',
+      MATCH_INTERVAL_MS: '100', SHUTDOWN_GRACE_MS: '20000', LOG_LEVEL: 'warn', FLOOD_REFUSAL_HOLD_MS: '200',
     };
     for (let i = 0; i < 2; i++) {
       const port = await freePort();

@@ -20,6 +20,10 @@ describe('RateLimiter bars', () => {
     assert.equal(deaf.barredHere('flood:alice'), false, 'a limiter that does not listen knows its own bars only');
     assert.equal(await deaf.isBarred('flood:alice'), true, 'presence has it for everybody');
     assert.equal(there.barredHere('flood:bob'), false);
+    // How much of a bar is left (what a held refusal waits at most): under what was set, never negative.
+    const left = there.barredHereFor('flood:alice');
+    assert.ok(left > 59_000 && left <= 60_000, `about a minute left, not ${left}`);
+    assert.equal(there.barredHereFor('flood:bob'), 0);
     // A bar ends when it says; an announcement cannot shorten one already known.
     await there.bar('flood:carol', 30);
     await presence.publish('ratelimit:bars', { key: 'flood:carol', ms: 1 });
@@ -27,5 +31,6 @@ describe('RateLimiter bars', () => {
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(here.barredHere('flood:carol'), false);
     assert.equal(there.barredHere('flood:carol'), false);
+    assert.equal(there.barredHereFor('flood:carol'), 0);
   });
 });
