@@ -341,7 +341,8 @@ export async function abuser(urls: readonly string[], token: string, mode: 'floo
     const joinAt = Date.now();
     let room: Room;
     try {
-      room = await joinPersonal(urls[c % urls.length], token, 10_000);
+      // Given up at `until`: a refusal the server holds (FLOOD_REFUSAL_HOLD_MS) must not run into the next window.
+      room = await joinPersonal(urls[c % urls.length], token, Math.max(1, Math.min(10_000, until - Date.now())));
       (r.attempts ??= []).push([joinAt, true]);
     } catch {
       (r.attempts ??= []).push([joinAt, false]);
