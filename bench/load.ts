@@ -17,7 +17,7 @@
  *      three windows (interleaved, p99 over each condition's windows; one more cycle before them
  *      warms up and is reported apart): alone, with a
  *      flooder (floods `mark_read` with pre-built frames, is thrown out, tries to rejoin at once, again and again: the server bars
- *      it for FLOOD_COOLDOWN_MS after each flood), and with a client (another account)
+ *      it for FLOOD_COOLDOWN_MS after each flood and holds each refusal FLOOD_REFUSAL_HOLD_MS), and with a client (another account)
  *      that only rejoins as often (the control that separates the flood from the rejoins); both start a
  *      quarter second into their window; and what each join, refused rejoin or window start cost the others;
  *
