@@ -38,7 +38,8 @@ const HELD_REFUSALS_MAX = 1000;
  * The refusal is held FLOOD_REFUSAL_HOLD_MS (1 s; never past the bar's end) before it is sent: a client
  * that retries as soon as it is refused (the SDK's join in a loop) then asks about once a second rather
  * than every few milliseconds, and each ask still costs the server's loop ~0.25 ms (bench/load's flood:
- * a thrown-out flooder's rejoins, ~50 in its 3 s window unheld, were most of what it cost the others).
+ * unheld, a thrown-out flooder's ~50 rejoins in its 3 s window were about half of the CPU it cost the
+ * server, though not measurably of what it cost the others' p99; docs/benchmarks.md, 2026-12-05).
  * A held request costs a timer; one whose client goes away is dropped.
  */
 export function refuseBarredJoins(server: HttpServer, services: Services): void {
@@ -99,6 +100,7 @@ function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Ser
   res.once('close', release);
   return true;
 }
+
 /** Colyseus' patch interval, for a room on patchScheduler (see ArenaRoom's constructor). */
 const PARKED_PATCH_RATE = 2 ** 31 - 1;
 /** Colyseus' default patch rate, which our rooms keep unless they say otherwise. */
