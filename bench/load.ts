@@ -594,7 +594,11 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   await othersDone;
   await closeAll(joined.ok.map((j) => j.room), joined.ok.map((j) => j.st));
   if (process.env.BENCH_FLOOD_DUMP) {
-    fs.writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({ origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts }));
+    // Each window's load too: the servers' CPU and GC, the bench client's CPU (what a condition costs besides the others' round trips).
+    const loadsOf = (c: Condition) => windowLoads[c].map((w) => ({ servers: w.servers.map((x) => ({ cpuPct: x.cpuPct, gcPct: x.gcPct })), clientCpuPct: w.client.cpuPct, seconds: w.seconds }));
+    fs.writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({
+      origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts, loads: { baseline: loadsOf('baseline'), flooded: loadsOf('flooded'), churned: loadsOf('churned') },
+    }));
   }
   const pooled = (ws: Array<[number, number]>) => summarize(ws.flatMap(([from, to]) => rtts.between(from, to)));
   const byCycle = (c: Condition) => windows[c].map(([from, to]) => rtts.between(from, to));
