@@ -7,6 +7,7 @@ import { DomainError, RuleError } from '../errors';
 import type { Role } from '../persistence/entities';
 import type { Services } from '../services';
 import { patchScheduler } from './patchScheduler';
+import { shareTurns, type TurnSharing } from './turnShare';
 
 /** Join rejection codes of the contract (the SDK's join promise rejects with these). */
 export const JOIN_ERROR = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID_OPTIONS: 422, RATE_LIMITED: 429 } as const;
@@ -373,9 +374,20 @@ function stopReading(client: Client & { qaStopped?: boolean }, services: Service
  * for every client message (`_onMessage`, private in its typings).
  */
 function installMessageLimit(room: Room, services: Services): void {
-  type Counted = Client & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number };
-  const target = room as unknown as { _onMessage(client: Client, buffer: Buffer): void };
+  type Counted = Client & TurnSharing & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number };
+  const target = room as unknown as { _onMessage(client: Client, buffer: Buffer): void; _onLeave(client: Client, code?: number): Promise<unknown> };
   const frameworkEntry = target._onMessage;
+  const frameworkLeave = target._onLeave;
+  // An accepted message reaches the framework in its client's share of a turn (./turnShare), its count
+  // afresh; a client that leaves has what still waited handled first, as it came before the leave.
+  const turns = shareTurns<Counted>((client, buffer) => {
+    client._messageCountResetsAt = 0;
+    frameworkEntry.call(room, client, buffer);
+  });
+  target._onLeave = function (client: Counted, code?: number) {
+    turns.flush(client);
+    return frameworkLeave.call(room, client, code);
+  };
   target._onMessage = function (client: Counted, buffer: Buffer) {
     const limit = room.maxMessagesPerSecond;
     if (Number.isFinite(limit)) {
@@ -386,14 +398,15 @@ function installMessageLimit(room: Room, services: Services): void {
       client.qaRefilledAt = now;
       client.qaTokens = tokens - 1;
       // Within the limit the framework's own count starts afresh on every message; beyond it, its count
-      // is pushed over, so it closes the client with its usual code and bookkeeping.
-      if (tokens >= 1) client._messageCountResetsAt = 0;
-      else {
+      // is pushed over, so it closes the client with its usual code and bookkeeping, at once (what the
+      // client still had waiting for its share of a turn is dropped).
+      if (tokens < 1) {
         client._messageCountResetsAt = client._numMessagesLastSecond = Number.POSITIVE_INFINITY;
         stopReading(client, services);
+        return frameworkEntry.call(room, client, buffer);
       }
     }
-    frameworkEntry.call(room, client, buffer);
+    turns.enter(client, buffer);
   };
 }
 
