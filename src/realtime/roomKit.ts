@@ -370,8 +370,10 @@ function stopReading(client: Client & { qaStopped?: boolean }, services: Service
  * second of real time and starting at one second's worth: a sender above the limit is out within a few
  * seconds (a flooder after one second's worth of messages), a calm client whose messages queued up for a
  * second behind a busy server is not. Over the limit, the framework closes the client
- * (4002), exactly as its own limit does. Installed on each room instance, in front of Colyseus' own entry
- * for every client message (`_onMessage`, private in its typings).
+ * (4002), exactly as its own limit does. A message within the limit goes on in its client's share of
+ * the turn (./turnShare: four a turn, the rest in order in the next turns). Installed on each room
+ * instance, in front of Colyseus' own entry for every client message and its leave (`_onMessage`,
+ * `_onLeave`, private in its typings).
  */
 function installMessageLimit(room: Room, services: Services): void {
   type Counted = Client & TurnSharing & { _numMessagesLastSecond?: number; _messageCountResetsAt?: number; qaTokens?: number; qaRefilledAt?: number };
