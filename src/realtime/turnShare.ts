@@ -1,9 +1,9 @@
 /**
  * One client's share of a turn of the event loop. The `ws` receiver hands over every frame of a socket
  * read at once: a client that sends 30 messages in one write gets all 30 handled (decoded, validated,
- * run) back to back, while everybody else's messages of that turn wait behind them. bench/load's flood
- * showed it: the flooder's 20 accepted messages, in one read, were the single longest block of the
- * server's loop in its window. Here a client's messages beyond `perTurn` in one turn wait for the next
+ * run) back to back, while everybody else's messages of that turn wait behind them (bench/load's
+ * flooder gets 20 accepted in one read; with this, the others' p99 in its windows came down from
+ * 1.09–1.26× to 1.02× of alone in the long flood-only runs, docs/benchmarks.md). Here a client's messages beyond `perTurn` in one turn wait for the next
  * turn (`setImmediate`), in order, `perTurn` a turn: others' messages of that turn go first. A client
  * thrown out meanwhile (`qaStopped`) has what still waits dropped; one that leaves otherwise has it
  * handled at once, before its leave (`flush`), as it would have been without waiting. A player's usual
@@ -44,10 +44,7 @@ export function shareTurns<C extends TurnSharing>(entry: Entry<C>, perTurn = MES
     const batch = waiting.splice(0, perTurn);
     if (waiting.length === 0) client.qaWaiting = undefined;
     else setImmediate(drain, client);
-    for (const buffer of batch) {
-      if (client.qaStopped) break;
-      entry(client, buffer);
-    }
+    for (const buffer of batch) entry(client, buffer);
   };
   const flush = (client: C): void => {
     const waiting = client.qaWaiting;

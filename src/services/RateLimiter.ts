@@ -70,12 +70,10 @@ export class RateLimiter {
     this.localBars.set(key, Math.max(this.localBars.get(key) ?? 0, now + ms));
   }
 
-  /** Whether a bar this process set or heard of still holds on `key`: synchronous, no presence round trip. */
-  barredHere(key: string): boolean {
-    return this.barredHereFor(key) > 0;
-  }
-
-  /** How much longer `key` is barred, in ms, as far as this process knows (0: not barred here). */
+  /**
+   * How much longer a bar this process set or heard of holds on `key`, in ms (0: not barred here):
+   * synchronous, no presence round trip.
+   */
   barredHereFor(key: string): number {
     const until = this.localBars.get(key);
     if (until === undefined) return 0;

@@ -474,8 +474,8 @@ describe('personal room', () => {
       // Never held past the bar: bob's ends in 200 ms, so does the wait, not a minute later.
       await t.arena.services.rateLimits.bar(`flood:${bob.user.id}`, 200);
       started = performance.now();
-      assert.equal((await ask(bob)).status, 429);
-      assert.ok(performance.now() - started < 30_000, 'answered when the bar ended');
+      assert.equal((await ask(bob, AbortSignal.timeout(10_000))).status, 429, 'answered when the bar ended, not after the minute\'s hold');
+      assert.ok(performance.now() - started < 10_000, 'answered when the bar ended');
       // Four of alice's refusals are held; a fifth side by side is answered at once, while they wait.
       const refusedHere = async () => (await t.arena.services.metrics.barredJoins.get()).values.find((v) => v.labels.where === 'front')?.value ?? 0;
       const before = await refusedHere();
