@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getMessageBytes, Protocol } from '@colyseus/core';
 import type { Room } from '@colyseus/sdk';
 import { replayScores } from '../../src/domain/battleEngine';
 import { testArena, type TestArena } from '../helpers/arena';
@@ -326,5 +327,32 @@ describe('battle room', function () {
     const list = await api(t, 'GET', '/me/battles', { token: child.token });
     assert.equal(list.body.items[0].battleId, result.battleId);
     assert.equal((await api(t, 'GET', `/battles/${result.battleId}`, { token: parent.token })).status, 200);
+  });
+
+  it('takes a client\'s messages four a turn, in order, and hands what still waits over before its leave when its socket closes', async () => {
+    const seats = await quickBattle(t, 2);
+    const room = serverRoom(t, seats[0].room.roomId);
+    const client = room.clients.find((c: any) => c.sessionId === seats[0].room.sessionId);
+    const handled: boolean[] = [];
+    const onReady = room.onReady;
+    room.onReady = function (this: unknown, c: unknown, ready: boolean) { handled.push(ready); return onReady.call(this, c, ready); };
+    let handledAtClose = -1;
+    let handledAtDrop = -1;
+    client.ref.prependListener('close', () => { handledAtClose = handled.length; });
+    const onDrop = room.onDrop;
+    room.onDrop = function (this: unknown, ...args: unknown[]) { handledAtDrop = handled.length; return onDrop.apply(this, args); };
+    // Sixteen messages in one turn, as from one read of a socket: ready on and off, ending off (the
+    // other player never readies, so the battle waits).
+    const sent = Array.from({ length: 16 }, (_, i) => i % 2 === 0);
+    for (const ready of sent) room._onMessage(client, Buffer.from(getMessageBytes.raw(Protocol.ROOM_DATA, 'ready', { ready })));
+    assert.equal(handled.length, 4, 'four handled in the turn they came in, the rest wait');
+    // Closed before the rest had their turns: the leave hands them over first, in order.
+    client.ref.terminate();
+    await eventually(() => handledAtDrop >= 0, 5000, 'the drop');
+    assert.ok(handledAtClose >= 4 && handledAtClose < 16, `the socket closed while messages still waited (${handledAtClose} handled then)`);
+    assert.equal(handledAtDrop, 16, 'every message was handled before the drop');
+    assert.deepEqual(handled, sent);
+    assert.equal(room.state.players.get(client.sessionId).ready, false);
+    assert.equal(room.state.players.get(client.sessionId).connected, false);
   });
 });
