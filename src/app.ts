@@ -14,7 +14,7 @@ import { openDatabase, type Database } from './persistence/database';
 import { IndexedLocalDriver } from './realtime/drivers/IndexedLocalDriver';
 import { IndexedRedisDriver } from './realtime/drivers/IndexedRedisDriver';
 import type { KeyedRooms } from './realtime/drivers/listing';
-import { mapMatchmakingErrors } from './realtime/joinErrors';
+import { limitMatchmakeBodies, mapMatchmakingErrors } from './realtime/joinErrors';
 import { bindRoom, refuseBarredJoins } from './realtime/roomKit';
 import { buildServices, type Services } from './services';
 
@@ -84,6 +84,7 @@ export async function createArena(config: Config, logger: Logger, options: Arena
     services.metrics.trackRooms({ connections: () => matchMaker.stats.local.ccu, roomsByType: countOpenRooms(rooms) });
 
     const httpServer = http.createServer();
+    limitMatchmakeBodies(httpServer);
     refuseBarredJoins(httpServer, services);
     const transport = new CoalescingWebSocketTransport({ server: httpServer, maxPayload: config.wsMaxPayloadBytes });
     const server = defineServer({

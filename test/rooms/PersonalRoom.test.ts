@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { matchMaker } from '@colyseus/core';
 import { Encoder } from '@colyseus/schema';
 import { PersonalRoom } from '../../rooms/PersonalRoom';
 import jwt from 'jsonwebtoken';
 import { patchScheduler } from '../../src/realtime/patchScheduler';
 import { STAMP_SQL } from '../../src/services/NotificationService';
+import { MATCHMAKE_BODY_LIMIT } from '../../src/realtime/joinErrors';
 import { RateLimiter } from '../../src/services/RateLimiter';
 import { testArena, type TestArena } from '../helpers/arena';
 import { api, registerUser } from '../helpers/factories';
@@ -21,6 +23,44 @@ describe('personal room', () => {
     assert.equal(await joinError(sdkClient(t, forged).joinOrCreate('personal')), 401);
     const expired = jwt.sign({ username: user.username, role: 'student', iat: Math.floor(Date.now() / 1000) - 3600 }, 'test-secret-test-secret-test-secret-0123456789', { subject: user.id, issuer: 'quest-arena', audience: 'quest-arena-client', expiresIn: 60 });
     assert.equal(await joinError(sdkClient(t, expired).joinOrCreate('personal')), 401);
+  });
+
+  it('refuses a matchmaking request whose options are not an object (422), whose body is over 16 KiB (413) or not sized (411), as the route answers its errors', async () => {
+    const alice = await registerUser(t);
+    const ask = (body: string, headers: Record<string, string> = {}) =>
+      api(t, 'POST', '/matchmake/joinOrCreate/personal', { token: alice.token, body, headers: { origin: 'http://kids.example', ...headers } });
+    // Through the route: a string or null reached the room and failed there (500); a list was taken as options.
+    for (const body of ['"x"', 'null', '[1]', '5']) {
+      const res = await ask(body);
+      assert.equal(res.status, 422, body);
+      assert.deepEqual(res.body, { code: 422, error: 'The join options must be a JSON object.' }, body);
+    }
+    const big = await ask(JSON.stringify({ pad: 'x'.repeat(MATCHMAKE_BODY_LIMIT) }));
+    assert.equal(big.status, 413);
+    assert.equal(big.body.code, 413);
+    assert.match(big.body.error, /at most 16384 bytes/);
+    assert.equal(big.headers.get('access-control-allow-origin'), 'http://kids.example', 'the framework\'s CORS headers, as on its own errors');
+    // A chunked body (no Content-Length) is refused before it is read.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${t.baseUrl}/matchmake/joinOrCreate/personal`, {
+        method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+      }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.write('{');
+      req.end('}');
+    });
+    assert.equal(chunked.status, 411);
+    assert.equal(JSON.parse(chunked.body).code, 411);
+    // Within the limit, an object: the join goes on as ever.
+    const ok = await ask(JSON.stringify({ pad: 'x'.repeat(1000) }));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.name, 'personal');
+    const empty = await ask('');
+    assert.equal(empty.status, 200);
   });
 
   it('is one room per user: a second tab joins the same room, another user gets their own', async () => {
