@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { matchMaker } from '@colyseus/core';
+import { createAuthContext, matchMaker } from '@colyseus/core';
 import { Encoder } from '@colyseus/schema';
 import { PersonalRoom } from '../../rooms/PersonalRoom';
 import jwt from 'jsonwebtoken';
@@ -61,6 +61,29 @@ describe('personal room', () => {
     assert.equal(ok.body.name, 'personal');
     const empty = await ask('');
     assert.equal(empty.status, 200);
+  });
+
+  it('lets the event loop turn at each step of a join\'s matchmaking (token, room creation) rather than holding it to the end', async () => {
+    const alice = await registerUser(t);
+    // The turns of the loop that pass while one join is matched, a new room and all: other clients'
+    // messages are handled in them. With the in-process presence and driver, the matchmaking chain never
+    // waits on I/O, and without yielding it ran to its end before any of them (0 turns).
+    let turns = 0;
+    let counting = true;
+    const count = () => { if (!counting) return; turns++; setImmediate(count); };
+    setImmediate(count);
+    const seat = await matchMaker.joinOrCreate('personal', {}, createAuthContext({ headers: { authorization: `Bearer ${alice.token}` } }));
+    counting = false;
+    assert.equal(seat.name, 'personal');
+    assert.ok(turns >= 4, `the loop turned ${turns} times during the join (at least 4: before and after the token, before and after onCreate)`);
+    // Into a room that exists (a second tab), the token's two.
+    turns = 0;
+    counting = true;
+    setImmediate(count);
+    const second = await matchMaker.joinOrCreate('personal', {}, createAuthContext({ headers: { authorization: `Bearer ${alice.token}` } }));
+    counting = false;
+    assert.equal(second.roomId, seat.roomId);
+    assert.ok(turns >= 2, `the loop turned ${turns} times during the second join`);
   });
 
   it('is one room per user: a second tab joins the same room, another user gets their own', async () => {
