@@ -29,16 +29,13 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client, type Room } from '@colyseus/sdk';
 import { createDatabase, insertUsers, signToken, startArena, stopArena, type BenchUser } from './lib/arena';
+import { num } from './lib/env';
 import { pinMainThread, pinOffReason, pinPlan } from './lib/pin';
 import { sleep } from './lib/players';
+import { quantile } from './lib/stats';
 import { hashPassword } from '../src/auth/passwords';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
-const num = (name: string, fallback: number, min: number): number => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(v) || v < min) throw new Error(`${name} must be a number >= ${min}`);
-  return v;
-};
 const OTHERS = num('BENCH_JOIN_OTHERS', 200, 1);
 const SECONDS = num('BENCH_JOIN_SECONDS', 240, 5);
 const EVERY_MS = num('BENCH_JOIN_EVERY_MS', 600, 50);
@@ -70,8 +67,7 @@ async function joiner(url: string, tokens: string[], out: string): Promise<void>
   fs.writeFileSync(out, JSON.stringify({ joins, failures }));
 }
 
-const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const f2 = (x: number) => x.toFixed(2);
 
@@ -139,9 +135,8 @@ function report(at: number[], ms: number[], joins: Array<[number, number]>, fail
   const order = at.map((_, i) => i).sort((a, b) => at[a] - at[b]);
   const A = order.map((i) => at[i]);
   const M = order.map((i) => ms[i]);
-  const sorted = [...M].sort((a, b) => a - b);
-  const med = quantile(sorted, 0.5);
-  const p99 = quantile(sorted, 0.99);
+  const med = quantile(M, 0.5);
+  const p99 = quantile(M, 0.99);
   const firstAt = (t: number) => {
     let lo = 0;
     let hi = A.length;
@@ -168,7 +163,7 @@ function report(at: number[], ms: number[], joins: Array<[number, number]>, fail
   const baseExcess = atBase.map((w) => sum(w.excess));
   const joinSlow = mean(atJoin.map((w) => sum(w.slow)));
   const baseSlow = mean(atBase.map((w) => sum(w.slow)));
-  const durations = joins.map(([, d]) => d).sort((a, b) => a - b);
+  const durations = joins.map(([, d]) => d);
   const perBin = (ws: typeof atJoin, key: 'excess' | 'slow') => Array.from({ length: bins }, (_, b) => mean(ws.map((w) => w[key][b])));
   console.log(`bench/joins: ${OTHERS} others' mark_read round trips, a join every ${EVERY_MS} ms for ${SECONDS} s; ${placement}`);
   console.log(`  joins: ${joins.length} (${failures} failed); join -> joined median ${f2(median(durations))} ms, p99 ${f2(quantile(durations, 0.99))} ms`);

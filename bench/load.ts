@@ -58,6 +58,7 @@ import Redis from 'ioredis';
 import type { Room } from '@colyseus/sdk';
 import { hashPassword } from '../src/auth/passwords';
 import { EVENT_LOOP_SAMPLING_MS } from '../src/metrics';
+import { num } from './lib/env';
 import {
   createDatabase, insertLinkCodes, insertUsers, openFileLimit, scrape, signToken, startArena, stopArena,
   type ArenaNode, type BenchUser,
@@ -75,14 +76,6 @@ import { ratioInterval } from './lib/stats';
 import { summarizeMany as summarize } from './lib/summary';
 
 // ---------------------------------------------------------------------------------------------- config
-
-function num(name: string, dflt: number, min = 0): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name}=${JSON.stringify(raw)}: expected a number ≥ ${min}`);
-  return n;
-}
 
 /**
  * BENCH_LOAD_STEPS: re-sends per player per second, one step each: `10` (one message at a time) or

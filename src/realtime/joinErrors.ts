@@ -80,13 +80,21 @@ export function limitMatchmakeBodies(server: HttpServer): void {
 }
 
 function refuse(req: IncomingMessage, res: ServerResponse, code: number, error: string): void {
-  const body = JSON.stringify({ code, error });
-  res.writeHead(code, {
-    ...matchMaker.controller.DEFAULT_CORS_HEADERS,
-    ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  });
+  const { body, headers } = routeErrorAnswer(req, code, error);
+  res.writeHead(code, { ...headers, connection: 'close' });
   res.end(body);
+}
+
+/** A refusal of a matchmaking request as Colyseus' route answers its own: `{code, error}`, its CORS headers. */
+export function routeErrorAnswer(req: IncomingMessage, code: number, error: string): { body: string; headers: Record<string, string | number> } {
+  const body = JSON.stringify({ code, error });
+  return {
+    body,
+    headers: {
+      ...matchMaker.controller.DEFAULT_CORS_HEADERS,
+      ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    },
+  };
 }

@@ -1,11 +1,12 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { getMessageBytes, matchMaker, Protocol, Room, SchemaSerializer, ServerError, type AuthContext, type Client, type RoomException, type RoomMethodName } from '@colyseus/core';
+import { getMessageBytes, Protocol, Room, SchemaSerializer, ServerError, type AuthContext, type Client, type RoomException, type RoomMethodName } from '@colyseus/core';
 import { Encoder, type Schema } from '@colyseus/schema';
 import type { z } from 'zod';
 import type { Principal } from '../auth/tokens';
 import { DomainError, RuleError } from '../errors';
 import type { Role } from '../persistence/entities';
 import type { Services } from '../services';
+import { routeErrorAnswer } from './joinErrors';
 import { patchScheduler } from './patchScheduler';
 import { shareTurns, type TurnSharing } from './turnShare';
 
@@ -68,13 +69,7 @@ function refuseIfBarred(req: IncomingMessage, res: ServerResponse, services: Ser
   const left = services.rateLimits.barredHereFor(floodKey(userId));
   if (left <= 0) return false;
   services.metrics.barredJoins.inc({ where: 'front' });
-  const body = JSON.stringify({ code: JOIN_ERROR.RATE_LIMITED, error: BARRED_MESSAGE });
-  const headers = {
-    ...matchMaker.controller.DEFAULT_CORS_HEADERS,
-    ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  };
+  const { body, headers } = routeErrorAnswer(req, JOIN_ERROR.RATE_LIMITED, BARRED_MESSAGE);
   const answer = () => {
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(JOIN_ERROR.RATE_LIMITED, headers);
