@@ -27,11 +27,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Client, type Room } from '@colyseus/sdk';
+import type { Room } from '@colyseus/sdk';
 import { createDatabase, insertUsers, signToken, startArena, stopArena, type BenchUser } from './lib/arena';
 import { num } from './lib/env';
 import { pinMainThread, pinOffReason, pinPlan } from './lib/pin';
-import { sleep } from './lib/players';
+import { joinPersonal, MarkReader, Rtts, sdk, sleep, Tally } from './lib/players';
 import { quantile } from './lib/stats';
 import { hashPassword } from '../src/auth/passwords';
 
@@ -52,11 +52,9 @@ async function joiner(url: string, tokens: string[], out: string): Promise<void>
   const joins: Array<[number, number]> = [];
   let failures = 0;
   for (let i = 0; Date.now() < until; i++) {
-    const client = new Client(url);
-    client.auth.token = tokens[i % tokens.length];
     const started = performance.now();
     try {
-      const room = await client.joinOrCreate('personal');
+      const room = await sdk(url, tokens[i % tokens.length]).joinOrCreate('personal');
       joins.push([performance.timeOrigin + started, performance.now() - started]);
       await room.leave(true);
     } catch {
@@ -84,29 +82,15 @@ async function main(): Promise<void> {
     await insertUsers(db.url, users, await hashPassword('bench-password'));
     const tokens = users.map((u) => signToken(SECRET, u));
     const rooms: Room[] = [];
-    for (let i = 0; i < OTHERS; i++) {
-      const client = new Client(nodes[0].http);
-      client.auth.token = tokens[i];
-      rooms.push(await client.joinOrCreate('personal'));
-    }
-    const at: number[] = [];
-    const ms: number[] = [];
+    for (let i = 0; i < OTHERS; i++) rooms.push(await joinPersonal(nodes[0].ws, tokens[i]));
+    const rtts = new Rtts();
+    const tally = new Tally();
     let stop = false;
     const others = rooms.map(async (room, i) => {
-      const pending = new Map<string, number>();
-      room.onMessage('marked_read', (m: { ids: string[] }) => {
-        const t = pending.get(m.ids[0]);
-        if (t === undefined) return;
-        at.push(performance.timeOrigin + t);
-        ms.push(performance.now() - t);
-        pending.delete(m.ids[0]);
-      });
-      room.onMessage('*', () => {});
+      const reader = new MarkReader(room, rtts, tally);
       await sleep((i * 500) / OTHERS);
       while (!stop) {
-        const id = randomUUID();
-        pending.set(id, performance.now());
-        room.send('mark_read', { ids: [id] });
+        reader.send();
         await sleep(500 * (0.8 + Math.random() * 0.4));
       }
     });
@@ -123,7 +107,10 @@ async function main(): Promise<void> {
     await Promise.all(others);
     await Promise.all(rooms.map((r) => r.leave(true).catch(() => {})));
     const { joins, failures } = JSON.parse(fs.readFileSync(out, 'utf8')) as { joins: Array<[number, number]>; failures: number };
-    report(at, ms, joins, failures, plan ? `pinned: the server and the joiner (nice 19) on CPU ${plan.server}, the others on CPU ${plan.clients}` : `not pinned (${pinOffReason()})`);
+    // Each round trip by when it started (Rtts keeps when it completed), on the joiner's clock (epoch ms).
+    const at = rtts.at.map((done, i) => performance.timeOrigin + done - rtts.ms[i]);
+    if (tally.errors.size > 0) console.log(`  errors answered to the others: ${JSON.stringify(Object.fromEntries(tally.errors))}`);
+    report(at, rtts.ms, joins, failures, plan ? `pinned: the server and the joiner (nice 19) on CPU ${plan.server}, the others on CPU ${plan.clients}` : `not pinned (${pinOffReason()})`);
   } finally {
     await stopArena(nodes);
     await db.drop();
