@@ -59,6 +59,7 @@ import type { Room } from '@colyseus/sdk';
 import { hashPassword } from '../src/auth/passwords';
 import { EVENT_LOOP_SAMPLING_MS } from '../src/metrics';
 import { num } from './lib/env';
+import type { Condition, FloodDump } from './lib/floodDump';
 import {
   createDatabase, insertLinkCodes, insertUsers, openFileLimit, scrape, signToken, startArena, stopArena,
   type ArenaNode, type BenchUser,
@@ -539,7 +540,6 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   const churner = emptyAbuserReport();
   /** Every join attempt of the abusers: when it began (epoch ms), and whether it got in. */
   const attempts: Array<[number, boolean]> = [];
-  type Condition = 'baseline' | 'flooded' | 'churned';
   const windows: Record<Condition, Array<[number, number]>> = { baseline: [], flooded: [], churned: [] };
   const windowLoads: Record<Condition, WindowReport[]> = { baseline: [], flooded: [], churned: [] };
   const warmupWindows: Partial<Record<Condition, [number, number]>> = {};
@@ -589,9 +589,10 @@ async function phaseFlood(nodes: ArenaNode[], acc: Accounts): Promise<FloodResul
   if (process.env.BENCH_FLOOD_DUMP) {
     // Each window's load too: the servers' CPU and GC, the bench client's CPU (what a condition costs besides the others' round trips).
     const loadsOf = (c: Condition) => windowLoads[c].map((w) => ({ servers: w.servers.map((x) => ({ cpuPct: x.cpuPct, gcPct: x.gcPct })), clientCpuPct: w.client.cpuPct, seconds: w.seconds }));
-    fs.writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify({
+    const dump: FloodDump = {
       origin: performance.timeOrigin, at: rtts.at, ms: rtts.ms, windows, attempts, loads: { baseline: loadsOf('baseline'), flooded: loadsOf('flooded'), churned: loadsOf('churned') },
-    }));
+    };
+    fs.writeFileSync(process.env.BENCH_FLOOD_DUMP, JSON.stringify(dump));
   }
   const pooled = (ws: Array<[number, number]>) => summarize(ws.flatMap(([from, to]) => rtts.between(from, to)));
   const byCycle = (c: Condition) => windows[c].map(([from, to]) => rtts.between(from, to));

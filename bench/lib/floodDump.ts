@@ -1,7 +1,8 @@
 /**
  * Reading a flood phase's dump (bench/load.ts, BENCH_FLOOD_DUMP): where the others' slow round trips
  * fall, by window and around each join of the flooder and of the control. Pure functions over the dump;
- * bench/floodDump.ts prints them (`npm run bench:flood-dump -- file.json`).
+ * bench/floodDump.ts prints them (`npm run bench:flood-dump -- file.json`). bench/load.ts writes the dump
+ * with this type, so the two cannot drift apart.
  */
 import { quantile } from './stats';
 
@@ -17,6 +18,8 @@ export interface FloodDump {
   windows: Record<Condition, Array<[number, number]>>;
   /** Every join attempt of the flooder and the control: when it began (epoch ms), and whether it got in. */
   attempts: Array<[number, boolean]>;
+  /** Each window's load (the servers' CPU and GC, the bench client's CPU), as bench/load.ts measured it; not read here. */
+  loads?: Record<Condition, Array<{ servers: Array<{ cpuPct: number; gcPct: number }>; clientCpuPct: number; seconds: number }>>;
 }
 
 /** Checks the shape of a parsed dump; throws naming the first thing wrong. */
