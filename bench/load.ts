@@ -803,7 +803,7 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
     (t) => (t.broadcast ? `${ms(t.broadcast.e2e)}${t.broadcast.crossProcess ? ' (cross-process)' : ''}` : '—'),
     // Not held against the broadcast target: this path is an HTTP request and a durable transaction before
     // the broadcast (the rows above and below), and its bare floor, with no database, has itself missed
-    // 5 ms at p99 (5.25-5.98 ms in the runs of 2026-12-06).
+    // 5 ms at p99 in most runs (3.96-9.45 ms, over 5 ms in 14 of 23; docs/benchmarks.md).
     ms(floors.fanout?.e2e), '— (request + transaction + broadcast)');
   add('spread', '  first tab -> last tab (median / p99)', (t) => ms(t.broadcast?.spread), ms(floors.fanout?.spread), '—');
   add('flood', `flood: others' mark_read p99 without -> with (ratio)`,
