@@ -71,7 +71,7 @@ export function windowBins(d: FloodDump, binMs: number, threshold: number): Wind
   });
 }
 
-/** The instants (relative to origin) to look around: the joins that got in, by condition, and a quiet one per alone window. */
+/** The instants (relative to origin) to look around: the joins that got in, by condition, the refused rejoins, and a quiet one per alone window. */
 export function joinEvents(d: FloodDump, quietOffsetMs = 300): Record<'flooderJoins' | 'controlJoins' | 'refused' | 'quiet', number[]> {
   const rel = (epoch: number) => epoch - d.origin;
   const inAny = (t: number, ws: Array<[number, number]>) => ws.some(([from, to]) => t >= from && t < to);
