@@ -33,6 +33,9 @@
  * BENCH_CONNECT_CONCURRENCY (16 joins in flight), BENCH_PLAYERS (2000), BENCH_PROBE_PLAYERS (128 of them),
  * BENCH_BATTLE_SIZE (8),
  * BENCH_THINK_MS (1000), BENCH_PACED_SECONDS (12), BENCH_LOAD_STEPS (2,5,10,14x2), BENCH_LOAD_STEP_SECONDS (6),
+ * BENCH_LOAD_CLIENT (lean | sdk: the load players' re-sent answers as pre-built frames and their replies read
+ * without the SDK's decoding, state patches dropped unread; or everything through the SDK. The probe players
+ * always use the whole SDK; bench/lib/players.ts, leanSeat),
  * BENCH_TABS (20), BENCH_BROADCAST_REPS (1000), BENCH_FLOOD_OTHERS (200), BENCH_FLOOD_SECONDS (3), BENCH_FLOOD_CYCLES (48),
  * BENCH_FLOOD_PERIOD_MS (500), BENCH_MAX_MESSAGES_PER_SECOND (20, the server default), BENCH_DB_POOL_SIZE
  * (10), BENCH_PROCESSES (1,2), BENCH_SDK_WEBSOCKET (ws | global), BENCH_MAX_SECONDS (2400: hard stop),
@@ -104,6 +107,8 @@ const CFG = {
   pacedSeconds: num('BENCH_PACED_SECONDS', 12, 2),
   loadSteps: loadSteps(process.env.BENCH_LOAD_STEPS ?? '2,5,10,14x2'),
   loadStepSeconds: num('BENCH_LOAD_STEP_SECONDS', 6, 2),
+  /** BENCH_LOAD_CLIENT: lean (default) or sdk: how the load players (not the probe players) send and read what they time (bench/lib/players.ts, leanSeat). */
+  loadClient: process.env.BENCH_LOAD_CLIENT === 'sdk' ? 'sdk' as const : 'lean' as const,
   tabs: num('BENCH_TABS', 20, 1),
   // 1,000 round trips: their p99 is the tenth slowest. At 400 it was the fourth, and one hiccup of the host
   // moved it across the 5 ms target (5.04 and 5.09 ms in two runs of 2026-12-04 whose medians were 1.4-2.0 ms).
@@ -300,6 +305,8 @@ interface BattlesResult {
   players: number; battles: number; setupSeconds: number; setupFailures: number; setupErrors: Record<string, number>;
   paced: { seconds: number; rtt: Summary; probeRtt: Summary; acksPerSecond: number; serverMessagesInPerSecond: number; load: WindowReport };
   probe: { players: number; battles: number; errors: Record<string, number>; leaves: Record<string, number> };
+  /** How the load players sent and read (BENCH_LOAD_CLIENT), and how many replies the lean path read itself / passed to the SDK. */
+  loadClient: { mode: 'lean' | 'sdk'; leanReplies: number; sdkReplies: number };
   steps: LoadStep[];
   /** The step at which the server handled the most messages per second. */
   best?: LoadStep;
@@ -321,6 +328,7 @@ interface BattlesResult {
 async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesResult> {
   const play = new Play();
   play.thinkMs = CFG.thinkMs;
+  play.lean = CFG.loadClient === 'lean';
   const tally = new Tally();
   // The probe players (the first BENCH_PROBE_PLAYERS) play in the agent process, the rest here.
   const probeCount = agent ? Math.floor(Math.min(CFG.probePlayers, acc.players.length / 2) / CFG.battleSize) * CFG.battleSize : 0;
@@ -406,6 +414,7 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
     play.spam = false;
     if (probe.battles) probeSamples = (await agent!.request({ cmd: 'probe:samples' })) as ProbeSamples;
     const pacedProbe = probeBetween(p0, p1);
+    log(`  load players' client: ${CFG.loadClient}; replies read by the lean path ${int(play.leanReplies)}, through the SDK ${int(play.sdkReplies)}`);
     if (probe.battles) log(`  probe (${probeCount} players in an unloaded process): paced answer -> answer_ack ${ms(pacedProbe)}; ${steps.map((st) => `+${st.label}: ${ms((st.probeRtt = probeBetween(st.window![0], st.window![1])))}`).join('; ')}`);
     for (const st of steps) delete st.window;
     const k = tally.kicked;
@@ -418,6 +427,7 @@ async function phaseBattles(nodes: ArenaNode[], acc: Accounts): Promise<BattlesR
       players: (opened.ok.length + probe.battles) * CFG.battleSize, battles: opened.ok.length + probe.battles, setupSeconds, setupFailures: opened.failures, setupErrors: topErrors(opened.errors),
       paced: { seconds: (p1 - p0) / 1000, rtt: pacedRtt, probeRtt: pacedProbe, acksPerSecond: pacedRtt.n / ((p1 - p0) / 1000), serverMessagesInPerSecond: pacedLoad.serverMessagesInPerSec, load: pacedLoad },
       probe: { players: probeCount, battles: probe.battles, errors: probeSamples?.errors ?? {}, leaves: probeSamples?.leaves ?? {} },
+      loadClient: { mode: CFG.loadClient, leanReplies: play.leanReplies, sdkReplies: play.sdkReplies },
       steps, best, battlesFinishedEarly: early, errors: Object.fromEntries(tally.errors), leaves: tally.leaves.toJSON(),
       rateLimitCloses: {
         count: k.length, maxSentLastSecond: k.reduce((m, x) => Math.max(m, x.sentLastSecond), 0), maxSentLast2Seconds: k.reduce((m, x) => Math.max(m, x.sentLast2Seconds), 0),
@@ -922,7 +932,7 @@ async function main() {
   }, null, 2) + '\n');
   const note = [
     `Measured by \`npm run bench\` (bench/load.ts) on ${new Date().toISOString().slice(0, 10)}: ${machineLine}.`,
-    `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process; the probe players, the flooder and the broadcast's 20 tabs (and the bare fan-out floor's) run in a second, otherwise idle client process.`,
+    `Servers run as child processes on PostgreSQL 15 (the two-process cluster adds Redis); the bench client drives them through the Colyseus SDK (on the \`${SDK_WEBSOCKET}\` WebSocket) from one process${CFG.loadClient === 'lean' ? ' (its load players lean: re-sent answers as pre-built frames, replies read without the SDK decoding them, state patches dropped unread; BENCH_LOAD_CLIENT)' : ' (its load players on the whole SDK, BENCH_LOAD_CLIENT=sdk)'}; the probe players, the flooder and the broadcast's 20 tabs (and the bare fan-out floor's) run in a second, otherwise idle client process.`,
     pinningNote(),
     floodAbuserNote(topos),
     `Sizes: ${int(CFG.connections)} connections (budget ${CFG.connectSeconds} s), ${CFG.players} players in battles of ${CFG.battleSize} (paced: every question answered within ${CFG.thinkMs} ms, ${CFG.pacedSeconds} s; then load steps of ${CFG.loadSteps.map((st) => st.label).join(', ')} re-sent answers per player, at most 2 in flight, ${CFG.loadStepSeconds} s each), ${CFG.tabs} tabs × ${CFG.broadcastReps} notifications, flood ${CFG.floodOthers} others × ${CFG.floodCycles} cycles of 3 × ${CFG.floodSeconds} s (alone, flooder, rejoin-only control, interleaved). MAX_MESSAGES_PER_SECOND=${CFG.maxMessagesPerSecond}.`,

@@ -137,6 +137,14 @@ export class Play {
    * gathered in one frame; the gap between bursts grows to keep `spamPerSecond`.
    */
   spamBurst = 1;
+  /**
+   * Lean load players (BENCH_LOAD_CLIENT=lean, the default): what they time is sent and read without
+   * the SDK's per-message work (see `leanSeat`); off, every message goes through the SDK both ways.
+   */
+  lean = false;
+  /** Replies (answer_ack / error) that the lean path read itself, and those it passed to the SDK. */
+  leanReplies = 0;
+  sdkReplies = 0;
   readonly answerRtts = new Rtts();
   readonly spamRtts = new Rtts();
   /** Every reply to an `answer` (answer_ack or error), when it arrived. */
@@ -145,6 +153,8 @@ export class Play {
 
 interface Seat {
   room: Room; st: ReturnType<typeof watch>;
+  /** Lean: adds whole frames to this socket's batch of writes (coalesceWrites), and the re-sent answer's frames, built once a round. */
+  raw?: (frames: Buffer) => void; spamFrames?: { round: number; burst: number; bytes: Buffer };
   /** Answers in flight, oldest first: the server answers each, in order, with answer_ack or "error". */
   inflight: Array<{ t: number; spam: boolean }>;
   lastRound: number; spamInflight: number; nextSpamAt: number; finished: boolean;
@@ -155,6 +165,73 @@ interface Seat {
 function logSend(seat: Seat): void {
   seat.sends.push(performance.now());
   if (seat.sends.length > 64) seat.sends.splice(0, 32);
+}
+
+/** The bytes the SDK would send for `room.send(type, payload)` (one message, unframed), captured instead of sent; undefined if the connection is not open. */
+function sdkBytes(room: Room, type: string, payload: unknown): Uint8Array | undefined {
+  const transport = (room.connection as unknown as { transport: { send(data: Uint8Array): void } }).transport;
+  let bytes: Uint8Array | undefined;
+  const send = transport.send;
+  transport.send = (data: Uint8Array) => { bytes = Uint8Array.from(data); };
+  try { room.send(type, payload); } finally { transport.send = send; }
+  return bytes;
+}
+
+/** One client-to-server binary WebSocket frame (RFC 6455 §5.2: final, masked) of `bytes` (under 64 KiB). */
+function maskedFrame(bytes: Uint8Array): Buffer {
+  if (bytes.length >= 65_536) throw new Error('maskedFrame: 64 KiB or more');
+  const key = [0x5a, 0xa5, 0x3c, 0xc3];
+  const head = bytes.length < 126 ? [0x82, 0x80 | bytes.length] : [0x82, 0x80 | 126, bytes.length >> 8, bytes.length & 0xff];
+  return Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(bytes.map((b, i) => b ^ key[i & 3]))]);
+}
+
+/** The head of a room message of `type` as the server frames it: ROOM_DATA (13), then the type as a short string. */
+function messageHead(type: string): Buffer {
+  const name = Buffer.from(type, 'utf8');
+  if (name.length >= 32) throw new Error('messageHead: a type of 32 bytes or more');
+  return Buffer.concat([Buffer.from([13, 0xa0 | name.length]), name]);
+}
+const ACK_HEAD = messageHead('answer_ack');
+const ERROR_HEAD = messageHead('error');
+const ROOM_STATE_PATCH = 15;
+/** Decoded `error` payloads by their bytes (a refusal repeats: same code, type and text), bounded. */
+const errorPayloads = new Map<string, { code: string; type: string }>();
+
+/**
+ * Makes one load player lean on the receiving side: it reads the frames it times itself and leaves
+ * the SDK the rest. An `answer_ack` is a reply, its payload unread; an `error` whose bytes were seen
+ * before is the payload decoded then (the first of each goes through the SDK, whose handler records it);
+ * a state patch is dropped undecoded (no load player reads the battle's state; the server encodes and
+ * sends it all the same, and the probe players, on the full SDK, decode theirs); everything else (the
+ * join, questions, results, leaves) goes to the SDK as it came. Frames arrive as Node buffers, so `ws`
+ * does not copy each into an ArrayBuffer first.
+ */
+function leanSeat(room: Room, play: Play, onAck: () => void, onError: (e: { code: string; type: string }) => void): void {
+  const connection = room.connection as unknown as { transport: { ws?: { binaryType: string } }; events: { onmessage?: (ev: { data: unknown }) => void } };
+  const sdkHandler = connection.events.onmessage;
+  const ws = connection.transport.ws;
+  if (!sdkHandler || !ws) return;
+  ws.binaryType = 'nodebuffer';
+  let pendingKey: string | undefined;
+  room.onMessage('error', (e: { code: string; type: string }) => {
+    if (pendingKey === undefined) return;
+    if (errorPayloads.size >= 1024) errorPayloads.clear();
+    errorPayloads.set(pendingKey, e);
+  });
+  connection.events.onmessage = (ev: { data: unknown }) => {
+    const b = ev.data as Buffer;
+    if (!Buffer.isBuffer(b)) return sdkHandler(ev);
+    if (b[0] === ROOM_STATE_PATCH) return;
+    if (b.length >= ACK_HEAD.length && b.compare(ACK_HEAD, 0, ACK_HEAD.length, 0, ACK_HEAD.length) === 0) { play.leanReplies++; return onAck(); }
+    if (b.length > ERROR_HEAD.length && b.compare(ERROR_HEAD, 0, ERROR_HEAD.length, 0, ERROR_HEAD.length) === 0) {
+      const key = b.toString('latin1', ERROR_HEAD.length);
+      const known = errorPayloads.get(key);
+      if (known) { play.leanReplies++; return onError(known); }
+      pendingKey = key;
+      try { return sdkHandler(ev); } finally { pendingKey = undefined; }
+    }
+    return sdkHandler(ev);
+  };
 }
 
 /**
@@ -177,10 +254,10 @@ export class BattleGroup {
       throw e;
     }
     // What a player sends in one turn leaves in one write, as from the server (only bursts have more than one).
-    for (const room of rooms) { const ws = (room.connection as unknown as { transport?: { ws?: unknown } }).transport?.ws; if (ws) coalesceWrites(ws as never); }
+    const writers = rooms.map((room) => { const ws = (room.connection as unknown as { transport?: { ws?: unknown } }).transport?.ws; return ws ? coalesceWrites(ws as never) : undefined; });
     this.seats = rooms.map((room) => ({ room, st: watch(room, this.tally.leaves), inflight: [], lastRound: 0, spamInflight: 0, nextSpamAt: 0, finished: false, sends: [] }));
     const { play, tally } = this;
-    this.done = Promise.all(this.seats.map((seat) => new Promise<void>((resolve) => {
+    this.done = Promise.all(this.seats.map((seat, k) => new Promise<void>((resolve) => {
       const { room } = seat;
       const reply = (ok: boolean) => {
         const now = performance.now();
@@ -189,6 +266,11 @@ export class BattleGroup {
         play.replies.add(now - head.t);
         if (head.spam) { seat.spamInflight--; play.spamRtts.add(now - head.t); } else if (ok) play.answerRtts.add(now - head.t);
       };
+      const onError = (e: { code: string; type: string }) => {
+        tally.error(e.code);
+        if (e.type === 'answer') reply(false);
+      };
+      if (play.lean && writers[k]) { seat.raw = writers[k]; leanSeat(room, play, () => reply(true), onError); }
       room.onMessage('question', (q: { round: number; choices: unknown[] }) => {
         setTimeout(() => {
           if (seat.st.left || seat.finished) return;
@@ -199,11 +281,8 @@ export class BattleGroup {
           room.send('answer', { round: q.round, choice: Math.floor(Math.random() * q.choices.length) });
         }, Math.random() * play.thinkMs);
       });
-      room.onMessage('answer_ack', () => reply(true));
-      room.onMessage('error', (e: { code: string; type: string }) => {
-        tally.error(e.code);
-        if (e.type === 'answer') reply(false);
-      });
+      room.onMessage('answer_ack', () => { play.sdkReplies++; reply(true); });
+      room.onMessage('error', (e: { code: string; type: string }) => { play.sdkReplies++; onError(e); });
       room.onMessage('battle_result', () => { seat.finished = true; tally.battlesFinished++; resolve(); });
       room.onLeave((code: number) => {
         if (code === 4002 && !seat.st.closing) {
@@ -238,6 +317,18 @@ export class BattleGroup {
       const gap = (1000 * burst) / play.spamPerSecond;
       if (seat.nextSpamAt === 0) { seat.nextSpamAt = now + Math.random() * gap; continue; }
       seat.nextSpamAt = now + gap * (0.85 + 0.3 * Math.random());
+      let f = seat.spamFrames;
+      if (seat.raw && (!f || f.round !== seat.lastRound || f.burst !== burst)) {
+        const bytes = sdkBytes(seat.room, 'answer', { round: seat.lastRound, choice: 0 });
+        f = seat.spamFrames = bytes && bytes.length < 65_536 ? { round: seat.lastRound, burst, bytes: Buffer.concat(Array.from({ length: burst }, () => maskedFrame(bytes))) } : undefined;
+      }
+      if (seat.raw && f) {
+        // The burst as whole masked frames, built once a round, into this turn's write like any send.
+        for (let k = 0; k < burst; k++) { seat.spamInflight++; seat.inflight.push({ t: now, spam: true }); logSend(seat); }
+        this.tally.spamSent += burst;
+        seat.raw(f.bytes);
+        continue;
+      }
       for (let k = 0; k < burst; k++) {
         seat.spamInflight++;
         seat.inflight.push({ t: now, spam: true });
@@ -313,18 +404,12 @@ export function addAbuserReport(into: AbuserReport, more: AbuserReport): void {
  * the flood, not the flooding process's own work. Undefined when the SDK does not run on the `ws` package.
  */
 function rawFlood(room: Room, type: string, payload: unknown, n: number): { socket: Socket; batch: Buffer } | undefined {
-  const transport = (room.connection as unknown as { transport: { ws?: { _socket?: Socket }; send(data: Uint8Array): void } }).transport;
+  const transport = (room.connection as unknown as { transport: { ws?: { _socket?: Socket } } }).transport;
   const socket = transport.ws?._socket;
   if (!socket) return undefined;
-  // The bytes the SDK would send for this message, captured instead of sent.
-  let bytes: Uint8Array | undefined;
-  const send = transport.send;
-  transport.send = (data: Uint8Array) => { bytes = Uint8Array.from(data); };
-  try { room.send(type, payload); } finally { transport.send = send; }
+  const bytes = sdkBytes(room, type, payload);
   if (!bytes || bytes.length >= 65_536) return undefined;
-  const key = [0x5a, 0xa5, 0x3c, 0xc3];
-  const head = bytes.length < 126 ? [0x82, 0x80 | bytes.length] : [0x82, 0x80 | 126, bytes.length >> 8, bytes.length & 0xff];
-  const frame = Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(bytes.map((b, i) => b ^ key[i & 3]))]);
+  const frame = maskedFrame(bytes);
   return { socket, batch: Buffer.concat(Array.from({ length: n }, () => frame)) };
 }
 

@@ -95,12 +95,15 @@ function binaryFrame(data: Uint8Array): Buffer {
  * when it is sent, so a caller may reuse its buffer. Completion callbacks (ws passes one for a close
  * frame, which it then follows with `socket.end()`) run when the joined write completes; a socket
  * destroyed or ended before the turn ends writes nothing and fails them, as a write to it would.
+ *
+ * Returns a function that adds frames the caller built whole (header, mask and payload) to the same batch,
+ * in order with everything sent through `ws` (undefined when `ws`'s internals are not there to wrap).
  */
-export function coalesceWrites(ws: WebSocket): void {
+export function coalesceWrites(ws: WebSocket): ((frames: Buffer) => void) | undefined {
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
   const sender = internals._sender;
-  if (!socket || !sender || typeof sender.sendFrame !== 'function') return;
+  if (!socket || !sender || typeof sender.sendFrame !== 'function') return undefined;
   const box: Outbox = { socket, chunks: [], bytes: 0, callbacks: [], queued: false };
   sender.sendFrame = (list: Frame, cb?: WriteCallback) => {
     for (let i = 0; i < list.length; i++) {
@@ -121,6 +124,7 @@ export function coalesceWrites(ws: WebSocket): void {
     if (framesItself(data, options, cb)) return enqueue(box, binaryFrame(data));
     return (send as (...a: unknown[]) => void).call(this, data, options, cb);
   } as WebSocket['send'];
+  return (frames: Buffer) => enqueue(box, frames);
 }
 
 /** Slices of the ping interval: the heartbeat pings a sixtieth of the connections at a time. */
@@ -140,7 +144,7 @@ const PING_SLICES = 60;
 export class CoalescingWebSocketTransport extends WebSocketTransport {
   constructor(options: ConstructorParameters<typeof WebSocketTransport>[0]) {
     super(options);
-    this.wss.on('connection', (ws: WebSocket) => coalesceWrites(ws));
+    this.wss.on('connection', (ws: WebSocket) => { coalesceWrites(ws); });
   }
 
   protected override autoTerminateUnresponsiveClients(pingInterval: number, pingMaxRetries: number): void {

@@ -7,7 +7,8 @@ import { CoalescingWebSocketTransport, coalesceWrites } from '../../src/realtime
 async function pair(coalesce: boolean) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
   await new Promise<void>((r) => wss.once('listening', () => r()));
-  const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => { if (coalesce) coalesceWrites(ws); resolve(ws); }));
+  let write: ((frames: Buffer) => void) | undefined;
+  const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => { if (coalesce) write = coalesceWrites(ws); resolve(ws); }));
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, { perMessageDeflate: false });
   await new Promise((r) => client.once('open', r));
   const ws = await serverSide;
@@ -18,7 +19,7 @@ async function pair(coalesce: boolean) {
     const orig = handle[m].bind(handle);
     handle[m] = (...a: unknown[]) => { writes++; return orig(...a); };
   }
-  return { ws, client, writes: () => writes, close: async () => { client.terminate(); await new Promise((r) => wss.close(r)); } };
+  return { ws, client, write, writes: () => writes, close: async () => { client.terminate(); await new Promise((r) => wss.close(r)); } };
 }
 
 function receive(client: WebSocket, n: number): Promise<string[]> {
@@ -64,6 +65,19 @@ describe('coalesceWrites', () => {
     await all;
     assert.equal(p.writes(), 1);
     assert.deepEqual(got, [...sent.slice(0, 3), 'text between', ...sent.slice(3)]);
+    await p.close();
+  });
+
+  it('adds frames the caller built whole to the same write, in order with what goes through ws', async () => {
+    const p = await pair(true);
+    assert.ok(p.write);
+    const got = receive(p.client, 4);
+    p.ws.send('one');
+    // Two unmasked text frames (server to client), built by hand, in one buffer.
+    p.write!(Buffer.concat([Buffer.from([0x81, 3]), Buffer.from('two'), Buffer.from([0x81, 5]), Buffer.from('three')]));
+    p.ws.send(Buffer.from('four'), { binary: false });
+    assert.deepEqual(await got, ['one', 'two', 'three', 'four']);
+    assert.equal(p.writes(), 1);
     await p.close();
   });
 
