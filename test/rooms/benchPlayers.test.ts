@@ -12,7 +12,7 @@ type Sdk = typeof import('@colyseus/sdk');
  * with Node's own. The copy is loaded with the global hidden; the process's copy is put back after.
  */
 function sdkOnWs(): Sdk {
-  const ours = (k: string) => k.includes(`${'/'}@colyseus${'/'}sdk${'/'}`);
+  const ours = (k: string) => k.includes('/@colyseus/sdk/');
   const saved = Object.fromEntries(Object.entries(require.cache).filter(([k]) => ours(k)));
   const global = Object.getOwnPropertyDescriptor(globalThis, 'WebSocket');
   for (const k of Object.keys(saved)) delete require.cache[k];
