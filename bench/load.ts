@@ -61,7 +61,7 @@ import Redis from 'ioredis';
 import type { Room } from '@colyseus/sdk';
 import { hashPassword } from '../src/auth/passwords';
 import { EVENT_LOOP_SAMPLING_MS } from '../src/metrics';
-import { num } from './lib/env';
+import { num, oneOf } from './lib/env';
 import type { Condition, FloodDump } from './lib/floodDump';
 import {
   createDatabase, insertLinkCodes, insertUsers, openFileLimit, scrape, signToken, startArena, stopArena,
@@ -108,7 +108,7 @@ const CFG = {
   loadSteps: loadSteps(process.env.BENCH_LOAD_STEPS ?? '2,5,10,14x2'),
   loadStepSeconds: num('BENCH_LOAD_STEP_SECONDS', 6, 2),
   /** BENCH_LOAD_CLIENT: lean (default) or sdk: how the load players (not the probe players) send and read what they time (bench/lib/players.ts, leanSeat). */
-  loadClient: process.env.BENCH_LOAD_CLIENT === 'sdk' ? 'sdk' as const : 'lean' as const,
+  loadClient: oneOf('BENCH_LOAD_CLIENT', ['lean', 'sdk'] as const),
   tabs: num('BENCH_TABS', 20, 1),
   // 1,000 round trips: their p99 is the tenth slowest. At 400 it was the fourth, and one hiccup of the host
   // moved it across the 5 ms target (5.04 and 5.09 ms in two runs of 2026-12-04 whose medians were 1.4-2.0 ms).

@@ -15,6 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { oneOf } from './env';
 
 export interface PinPlan {
   /** The server's main thread's cores (taskset list), e.g. "1". */
@@ -50,9 +51,7 @@ export function cores(): number {
 }
 
 function pinMode(): '1p' | 'off' {
-  const mode = (process.env.BENCH_PIN ?? '1p').trim();
-  if (mode !== '1p' && mode !== 'off') throw new Error(`BENCH_PIN=${JSON.stringify(mode)}: expected 1p or off`);
-  return mode;
+  return oneOf('BENCH_PIN', ['1p', 'off']);
 }
 
 /** The cores for server and bench, or undefined when pinning is off or impossible. */
@@ -134,9 +133,7 @@ export function yieldToServers(): () => void {
  * same host (2026-12-04): 1.31x beside, 1.17x apart; one run each is within the noise (docs/benchmarks.md).
  */
 function abuserPlacement(): 'apart' | 'idle' | 'beside' {
-  const mode = (process.env.BENCH_FLOOD_ABUSER ?? 'apart').trim();
-  if (mode !== 'apart' && mode !== 'idle' && mode !== 'beside') throw new Error(`BENCH_FLOOD_ABUSER=${JSON.stringify(mode)}: expected apart, idle or beside`);
-  return mode;
+  return oneOf('BENCH_FLOOD_ABUSER', ['apart', 'idle', 'beside']);
 }
 
 /** Sets the scheduling policy of every thread of `pid` (chrt): SCHED_IDLE or back to SCHED_OTHER. False without chrt. */

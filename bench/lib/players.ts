@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { coalesceWrites } from '../../src/realtime/coalesce';
 import { Client, type Room } from '@colyseus/sdk';
+import { getMessageBytes, Protocol } from '@colyseus/core';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -185,15 +186,10 @@ function maskedFrame(bytes: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(bytes.map((b, i) => b ^ key[i & 3]))]);
 }
 
-/** The head of a room message of `type` as the server frames it: ROOM_DATA (13), then the type as a short string. */
-function messageHead(type: string): Buffer {
-  const name = Buffer.from(type, 'utf8');
-  if (name.length >= 32) throw new Error('messageHead: a type of 32 bytes or more');
-  return Buffer.concat([Buffer.from([13, 0xa0 | name.length]), name]);
-}
+/** The head of a room message of `type` as the server frames it (the framework's encoder, no payload). */
+const messageHead = (type: string) => Buffer.from(getMessageBytes.raw(Protocol.ROOM_DATA, type));
 const ACK_HEAD = messageHead('answer_ack');
 const ERROR_HEAD = messageHead('error');
-const ROOM_STATE_PATCH = 15;
 /** Decoded `error` payloads by their bytes (a refusal repeats: same code, type and text), bounded. */
 const errorPayloads = new Map<string, { code: string; type: string }>();
 
@@ -221,7 +217,7 @@ function leanSeat(room: Room, play: Play, onAck: () => void, onError: (e: { code
   connection.events.onmessage = (ev: { data: unknown }) => {
     const b = ev.data as Buffer;
     if (!Buffer.isBuffer(b)) return sdkHandler(ev);
-    if (b[0] === ROOM_STATE_PATCH) return;
+    if (b[0] === Protocol.ROOM_STATE_PATCH) return;
     if (b.length >= ACK_HEAD.length && b.compare(ACK_HEAD, 0, ACK_HEAD.length, 0, ACK_HEAD.length) === 0) { play.leanReplies++; return onAck(); }
     if (b.length > ERROR_HEAD.length && b.compare(ERROR_HEAD, 0, ERROR_HEAD.length, 0, ERROR_HEAD.length) === 0) {
       const key = b.toString('latin1', ERROR_HEAD.length);
@@ -322,20 +318,15 @@ export class BattleGroup {
         const bytes = sdkBytes(seat.room, 'answer', { round: seat.lastRound, choice: 0 });
         f = seat.spamFrames = bytes && bytes.length < 65_536 ? { round: seat.lastRound, burst, bytes: Buffer.concat(Array.from({ length: burst }, () => maskedFrame(bytes))) } : undefined;
       }
-      if (seat.raw && f) {
-        // The burst as whole masked frames, built once a round, into this turn's write like any send.
-        for (let k = 0; k < burst; k++) { seat.spamInflight++; seat.inflight.push({ t: now, spam: true }); logSend(seat); }
-        this.tally.spamSent += burst;
-        seat.raw(f.bytes);
-        continue;
-      }
       for (let k = 0; k < burst; k++) {
         seat.spamInflight++;
         seat.inflight.push({ t: now, spam: true });
         logSend(seat);
-        this.tally.spamSent++;
-        seat.room.send('answer', { round: seat.lastRound, choice: 0 });
       }
+      this.tally.spamSent += burst;
+      // Lean: the burst as whole masked frames, built once a round, into this turn's write like any send.
+      if (seat.raw && f) seat.raw(f.bytes);
+      else for (let k = 0; k < burst; k++) seat.room.send('answer', { round: seat.lastRound, choice: 0 });
     }
   }
 
