@@ -116,12 +116,9 @@ const CFG = {
   floodOthers: num('BENCH_FLOOD_OTHERS', 200, 1),
   floodSeconds: num('BENCH_FLOOD_SECONDS', 3, 2),
   // 96 cycles of 3 s. A stall of a quarter second (a GC pause, the host) delays about 100 of the others'
-  // round trips (200 players, one every 500 ms): 1% of the 9,600 a condition gathers in 8 cycles, so one
-  // such stall set its p99; a third of a percent of 24 cycles' 28,800. And a ratio over 24 cycles was known
-  // to about ±0.3 (its 95% interval over resampled cycles 0.4-0.6 wide in the runs of 2026-12-06, e.g.
-  // 0.96-1.56x), wider than the 20% it is held to; over 48, about ±0.2 (docs/benchmarks.md, 2026-12-06 morning),
-  // and two 48-cycle runs of the same code an hour apart read 1.21x and 1.01x on one process (the control, which
-  // never floods, 1.05x and 1.30x). Over 96, about ±0.1: the 96-cycle flood-only runs read 0.87-1.15x.
+  // round trips (200 players, one every 500 ms), so over few cycles one stall sets a condition's p99. The
+  // ratio is known to about ±0.3 over 24 cycles, ±0.2 over 48 (two 48-cycle runs of the same code an hour
+  // apart read 1.21x and 1.01x), ±0.1 over 96: wider than the 20% it is held to below 96 (docs/benchmarks.md).
   floodCycles: num('BENCH_FLOOD_CYCLES', 96, 1),
   floodPeriodMs: num('BENCH_FLOOD_PERIOD_MS', 500, 50),
   maxMessagesPerSecond: num('BENCH_MAX_MESSAGES_PER_SECOND', 20, 1),
@@ -308,7 +305,7 @@ interface BattlesResult {
   paced: { seconds: number; rtt: Summary; probeRtt: Summary; acksPerSecond: number; serverMessagesInPerSecond: number; load: WindowReport };
   probe: { players: number; battles: number; errors: Record<string, number>; leaves: Record<string, number> };
   /** How the load players sent and read (BENCH_LOAD_CLIENT), and how many replies the lean path read itself / passed to the SDK. */
-  loadClient: { mode: 'lean' | 'sdk'; leanReplies: number; sdkReplies: number };
+  loadClient: { mode: typeof CFG.loadClient; leanReplies: number; sdkReplies: number };
   steps: LoadStep[];
   /** The step at which the server handled the most messages per second. */
   best?: LoadStep;
@@ -815,7 +812,7 @@ function table(topos: TopologyResult[], floors: Floors): { text: string; md: str
     (t) => (t.broadcast ? `${ms(t.broadcast.e2e)}${t.broadcast.crossProcess ? ' (cross-process)' : ''}` : '—'),
     // Not held against the broadcast target: this path is an HTTP request and a durable transaction before
     // the broadcast (the rows above and below), and its bare floor, with no database, has itself missed
-    // 5 ms at p99 in most runs (3.96-9.45 ms, over 5 ms in 14 of 23; docs/benchmarks.md).
+    // 5 ms at p99 in most runs recorded (docs/benchmarks.md).
     ms(floors.fanout?.e2e), '— (request + transaction + broadcast)');
   add('spread', '  first tab -> last tab (median / p99)', (t) => ms(t.broadcast?.spread), ms(floors.fanout?.spread), '—');
   add('flood', `flood: others' mark_read p99 without -> with (ratio)`,

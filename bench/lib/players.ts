@@ -178,12 +178,18 @@ function sdkBytes(room: Room, type: string, payload: unknown): Uint8Array | unde
   return bytes;
 }
 
-/** One client-to-server binary WebSocket frame (RFC 6455 §5.2: final, masked) of `bytes` (under 64 KiB). */
-function maskedFrame(bytes: Uint8Array): Buffer {
-  if (bytes.length >= 65_536) throw new Error('maskedFrame: 64 KiB or more');
+/**
+ * `n` copies of `room.send(type, payload)` as client-to-server binary WebSocket frames (RFC 6455 §5.2:
+ * final, masked), in one buffer: built once, written as often as wanted. Undefined if the connection is
+ * not open or the message is 64 KiB or more.
+ */
+function prebuiltFrames(room: Room, type: string, payload: unknown, n: number): Buffer | undefined {
+  const bytes = sdkBytes(room, type, payload);
+  if (!bytes || bytes.length >= 65_536) return undefined;
   const key = [0x5a, 0xa5, 0x3c, 0xc3];
   const head = bytes.length < 126 ? [0x82, 0x80 | bytes.length] : [0x82, 0x80 | 126, bytes.length >> 8, bytes.length & 0xff];
-  return Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(bytes.map((b, i) => b ^ key[i & 3]))]);
+  const frame = Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(bytes.map((b, i) => b ^ key[i & 3]))]);
+  return Buffer.concat(Array.from({ length: n }, () => frame));
 }
 
 /** The head of a room message of `type` as the server frames it (the framework's encoder, no payload). */
@@ -250,10 +256,13 @@ export class BattleGroup {
       throw e;
     }
     // What a player sends in one turn leaves in one write, as from the server (only bursts have more than one).
-    const writers = rooms.map((room) => { const ws = (room.connection as unknown as { transport?: { ws?: unknown } }).transport?.ws; return ws ? coalesceWrites(ws as never) : undefined; });
-    this.seats = rooms.map((room) => ({ room, st: watch(room, this.tally.leaves), inflight: [], lastRound: 0, spamInflight: 0, nextSpamAt: 0, finished: false, sends: [] }));
     const { play, tally } = this;
-    this.done = Promise.all(this.seats.map((seat, k) => new Promise<void>((resolve) => {
+    this.seats = rooms.map((room) => {
+      const ws = (room.connection as unknown as { transport?: { ws?: unknown } }).transport?.ws;
+      const raw = ws ? coalesceWrites(ws as never) : undefined;
+      return { room, st: watch(room, tally.leaves), raw: play.lean ? raw : undefined, inflight: [], lastRound: 0, spamInflight: 0, nextSpamAt: 0, finished: false, sends: [] };
+    });
+    this.done = Promise.all(this.seats.map((seat) => new Promise<void>((resolve) => {
       const { room } = seat;
       const reply = (ok: boolean) => {
         const now = performance.now();
@@ -266,7 +275,7 @@ export class BattleGroup {
         tally.error(e.code);
         if (e.type === 'answer') reply(false);
       };
-      if (play.lean && writers[k]) { seat.raw = writers[k]; leanSeat(room, play, () => reply(true), onError); }
+      if (seat.raw) leanSeat(room, play, () => reply(true), onError);
       room.onMessage('question', (q: { round: number; choices: unknown[] }) => {
         setTimeout(() => {
           if (seat.st.left || seat.finished) return;
@@ -315,8 +324,8 @@ export class BattleGroup {
       seat.nextSpamAt = now + gap * (0.85 + 0.3 * Math.random());
       let f = seat.spamFrames;
       if (seat.raw && (!f || f.round !== seat.lastRound || f.burst !== burst)) {
-        const bytes = sdkBytes(seat.room, 'answer', { round: seat.lastRound, choice: 0 });
-        f = seat.spamFrames = bytes && bytes.length < 65_536 ? { round: seat.lastRound, burst, bytes: Buffer.concat(Array.from({ length: burst }, () => maskedFrame(bytes))) } : undefined;
+        const bytes = prebuiltFrames(seat.room, 'answer', { round: seat.lastRound, choice: 0 }, burst);
+        f = seat.spamFrames = bytes && { round: seat.lastRound, burst, bytes };
       }
       for (let k = 0; k < burst; k++) {
         seat.spamInflight++;
@@ -398,10 +407,8 @@ function rawFlood(room: Room, type: string, payload: unknown, n: number): { sock
   const transport = (room.connection as unknown as { transport: { ws?: { _socket?: Socket } } }).transport;
   const socket = transport.ws?._socket;
   if (!socket) return undefined;
-  const bytes = sdkBytes(room, type, payload);
-  if (!bytes || bytes.length >= 65_536) return undefined;
-  const frame = maskedFrame(bytes);
-  return { socket, batch: Buffer.concat(Array.from({ length: n }, () => frame)) };
+  const batch = prebuiltFrames(room, type, payload, n);
+  return batch && { socket, batch };
 }
 
 /**
